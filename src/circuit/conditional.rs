@@ -1,0 +1,246 @@
+//! All K conditionals P(x_v = a | x_<v) of the coding order at once, by the pre-order
+//! "context stack" recurrence (research brief §2.5).
+//!
+//! Variables are visited in pre-order. Each open latent node u keeps two vectors over Z_u:
+//! `alpha_u` (the outside message, fixed while u's subtree is coded) and `beta_u` (u's own
+//! emission times the upward messages of its finished children). Their product is the
+//! unnormalised posterior of Z_u given everything coded so far, so:
+//! - entering a latent child c of u: `alpha_c = (alpha_u * beta_u)^T W_c` (M x M);
+//! - the distribution of x_c: `q(a) = sum_k alpha_c(k) E_c[k][a]` (M x K);
+//! - a tree leaf uses its parent's context directly (its emission is indexed by Z_u);
+//! - after coding x_c: `beta_c = E_c[.][x_c]`; when c's subtree is finished,
+//!   `beta_u *= W_c beta_c`.
+//!
+//! Cost per record is O(D (M^2 + M K)) = O(|p|), independent of the tree's depth.
+//!
+//! **This is the coding path**: results must be bit-identical on every machine. Only `+`,
+//! `*`, `/` on `f64` appear, every sum runs in ascending index order, nothing is reduced
+//! across threads, and no `exp`/`ln`/`mul_add` is used. Every vector is renormalised to sum
+//! 1 after each update (only ratios matter), which keeps values far from underflow.
+
+use super::{Circuit, NO_PARENT};
+
+/// The circuit's parameters laid out for coding: emission rows state-major (`[k][a]`), so
+/// that `q += alpha[k] * row_k` runs over contiguous memory.
+#[derive(Debug, Clone)]
+pub struct Conditionals {
+    m: usize,
+    parent: Vec<u32>,
+    latent: Vec<u32>,
+    k: Vec<usize>,
+    prior: Vec<f64>,
+    transition: Vec<Vec<f64>>,
+    emission: Vec<Vec<f64>>,
+}
+
+/// Per-record coding state. Reuse one per thread; [`Conditionals::begin`] resets it.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    alpha: Vec<f64>,
+    beta: Vec<f64>,
+    /// Open latent positions, root at the bottom.
+    stack: Vec<u32>,
+    scratch: Vec<f64>,
+    next: usize,
+    /// Multiply-adds performed since the last `begin`; the work-bound test reads it.
+    pub ops: u64,
+}
+
+impl Conditionals {
+    /// Prepares the coding layout of `circuit` (normalising every row in `f64`).
+    pub fn new(circuit: &Circuit) -> Self {
+        let tree = circuit.tree();
+        let m = circuit.hidden();
+        let d = tree.len();
+        let mut transition = Vec::new();
+        let mut emission = Vec::with_capacity(d);
+        let mut latent = vec![NO_PARENT; d];
+        let mut k = Vec::with_capacity(d);
+        for (pos, slot) in latent.iter_mut().enumerate() {
+            if let Some(l) = tree.latent_index(pos) {
+                *slot = l as u32;
+                let block = circuit.transition_block(pos).unwrap_or(&[]);
+                transition.push(
+                    block
+                        .chunks(m)
+                        .flat_map(super::params::normalized)
+                        .collect(),
+                );
+            }
+            let kv = circuit.node_alphabet(pos);
+            k.push(kv);
+            emission.push(
+                circuit
+                    .emission_block(pos)
+                    .chunks(kv)
+                    .flat_map(super::params::normalized)
+                    .collect(),
+            );
+        }
+        Conditionals {
+            m,
+            parent: tree.parents().to_vec(),
+            latent,
+            k,
+            prior: super::params::normalized(circuit.prior()),
+            transition,
+            emission,
+        }
+    }
+
+    /// Number of variables (positions).
+    pub fn len(&self) -> usize {
+        self.k.len()
+    }
+
+    /// Always false.
+    pub fn is_empty(&self) -> bool {
+        self.k.is_empty()
+    }
+
+    /// Alphabet size at coding position `pos`.
+    pub fn alphabet(&self, pos: usize) -> usize {
+        self.k[pos]
+    }
+
+    /// Starts a new record.
+    pub fn begin(&self, ctx: &mut Context) {
+        let n = self.transition.len() * self.m;
+        ctx.alpha.clear();
+        ctx.alpha.resize(n, 0.0);
+        ctx.beta.clear();
+        ctx.beta.resize(n, 0.0);
+        ctx.stack.clear();
+        ctx.scratch.clear();
+        ctx.scratch.resize(self.m, 0.0);
+        ctx.next = 0;
+        ctx.ops = 0;
+    }
+
+    /// Writes the unnormalised distribution of the next variable in coding order into
+    /// `q[..K]`, and returns its position. Call [`Conditionals::observe`] with its value
+    /// before asking for the next one.
+    pub fn distribution(&self, ctx: &mut Context, q: &mut [f64]) -> usize {
+        let pos = ctx.next;
+        let m = self.m;
+        self.close_finished(ctx, pos);
+        // alpha of the distribution: the prior, the parent's context, or its transform.
+        let p = self.parent[pos];
+        if p == NO_PARENT {
+            ctx.scratch.copy_from_slice(&self.prior);
+        } else {
+            let pl = self.latent[p as usize] as usize * m;
+            for (j, c) in ctx.scratch.iter_mut().enumerate() {
+                *c = ctx.alpha[pl + j] * ctx.beta[pl + j];
+            }
+            normalize(&mut ctx.scratch);
+            if let Some(l) = self.latent_of(pos) {
+                let w = &self.transition[l];
+                let a = &mut ctx.alpha[l * m..(l + 1) * m];
+                a.fill(0.0);
+                for (j, &cj) in ctx.scratch.iter().enumerate() {
+                    for (ak, wk) in a.iter_mut().zip(&w[j * m..(j + 1) * m]) {
+                        *ak += cj * wk;
+                    }
+                }
+                normalize(a);
+                ctx.scratch.copy_from_slice(a);
+                ctx.ops += (m * m) as u64;
+            }
+        }
+        if p == NO_PARENT {
+            ctx.alpha[..m].copy_from_slice(&self.prior);
+        }
+        let kv = self.k[pos];
+        let q = &mut q[..kv];
+        q.fill(0.0);
+        let e = &self.emission[pos];
+        for (state, &a) in ctx.scratch.iter().enumerate() {
+            for (qa, ea) in q.iter_mut().zip(&e[state * kv..(state + 1) * kv]) {
+                *qa += a * ea;
+            }
+        }
+        ctx.ops += (m * kv) as u64;
+        pos
+    }
+
+    /// Records the value of the variable last returned by [`Conditionals::distribution`].
+    pub fn observe(&self, ctx: &mut Context, value: u8) {
+        let pos = ctx.next;
+        let m = self.m;
+        let kv = self.k[pos];
+        let e = &self.emission[pos];
+        let a = usize::from(value).min(kv - 1);
+        match self.latent_of(pos) {
+            Some(l) => {
+                let b = &mut ctx.beta[l * m..(l + 1) * m];
+                for (state, bs) in b.iter_mut().enumerate() {
+                    *bs = e[state * kv + a];
+                }
+                normalize(b);
+                ctx.stack.push(pos as u32);
+            }
+            None => {
+                let pl = self.latent[self.parent[pos] as usize] as usize * m;
+                let b = &mut ctx.beta[pl..pl + m];
+                for (state, bs) in b.iter_mut().enumerate() {
+                    *bs *= e[state * kv + a];
+                }
+                normalize(b);
+            }
+        }
+        ctx.ops += m as u64;
+        ctx.next += 1;
+    }
+
+    fn latent_of(&self, pos: usize) -> Option<usize> {
+        let l = self.latent[pos];
+        (l != NO_PARENT).then_some(l as usize)
+    }
+
+    /// Pops every open latent node whose subtree ends before `pos`, sending its upward
+    /// message `W beta` into its parent's `beta`.
+    fn close_finished(&self, ctx: &mut Context, pos: usize) {
+        let m = self.m;
+        let parent = self.parent[pos];
+        while let Some(&top) = ctx.stack.last() {
+            if top == parent || parent == NO_PARENT {
+                break;
+            }
+            ctx.stack.pop();
+            let l = self.latent[top as usize] as usize;
+            let pl = self.latent[self.parent[top as usize] as usize] as usize;
+            let w = &self.transition[l];
+            for j in 0..m {
+                let mut s = 0.0;
+                for k in 0..m {
+                    s += w[j * m + k] * ctx.beta[l * m + k];
+                }
+                ctx.scratch[j] = s;
+            }
+            let b = &mut ctx.beta[pl * m..(pl + 1) * m];
+            for (bj, sj) in b.iter_mut().zip(&ctx.scratch) {
+                *bj *= sj;
+            }
+            normalize(b);
+            ctx.ops += (m * m) as u64;
+        }
+    }
+}
+
+/// Divides by the sum (ascending order). A zero or non-finite sum (possible only with
+/// zero weights in a hand-made model) resets to uniform, which the decoder mirrors exactly.
+fn normalize(v: &mut [f64]) {
+    let mut s = 0.0;
+    for x in v.iter() {
+        s += *x;
+    }
+    if s > 0.0 && s.is_finite() {
+        for x in v.iter_mut() {
+            *x /= s;
+        }
+    } else {
+        let u = 1.0 / v.len() as f64;
+        v.fill(u);
+    }
+}

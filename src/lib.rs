@@ -1,0 +1,24 @@
+//! # pcz: lossless compression with probabilistic circuits
+//!
+//! pcz learns a [`circuit::Circuit`] (a Hidden Chow-Liu Tree) from a [`data::Dataset`] and
+//! uses its exact conditionals to drive arithmetic coding.
+//!
+//! Modules mirror the architecture, with one-way dependencies:
+//! - [`data`]: datasets and their loaders;
+//! - [`circuit`]: the model as data, exact likelihoods, coding conditionals, the model file;
+//! - [`learn`]: structure (mutual information, Chow-Liu tree, HCLT) and parameter (EM)
+//!   learning. Encoder-side only; nothing on the decoding path uses it.
+//! - [`error`]: the one error type.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bytes;
+pub mod circuit;
+pub mod data;
+pub mod error;
+pub mod learn;
+pub mod rng;
+
+pub use circuit::Circuit;
+pub use data::Dataset;
+pub use error::{Error, Result};
