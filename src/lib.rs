@@ -12,8 +12,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod bytes;
 pub mod circuit;
+pub mod coder;
 pub mod data;
 pub mod error;
 pub mod learn;

@@ -30,6 +30,7 @@ pub struct Conditionals {
     k: Vec<usize>,
     prior: Vec<f64>,
     transition: Vec<Vec<f64>>,
+    transition_t: Vec<Vec<f64>>,
     emission: Vec<Vec<f64>>,
 }
 
@@ -52,7 +53,7 @@ impl Conditionals {
         let tree = circuit.tree();
         let m = circuit.hidden();
         let d = tree.len();
-        let mut transition = Vec::new();
+        let mut transition: Vec<Vec<f64>> = Vec::new();
         let mut emission = Vec::with_capacity(d);
         let mut latent = vec![NO_PARENT; d];
         let mut k = Vec::with_capacity(d);
@@ -77,8 +78,13 @@ impl Conditionals {
                     .collect(),
             );
         }
+        let transition_t = transition
+            .iter()
+            .map(|w| super::params::transpose(w, m))
+            .collect();
         Conditionals {
             m,
+            transition_t,
             parent: tree.parents().to_vec(),
             latent,
             k,
@@ -210,13 +216,14 @@ impl Conditionals {
             ctx.stack.pop();
             let l = self.latent[top as usize] as usize;
             let pl = self.latent[self.parent[top as usize] as usize] as usize;
-            let w = &self.transition[l];
-            for j in 0..m {
-                let mut s = 0.0;
-                for k in 0..m {
-                    s += w[j * m + k] * ctx.beta[l * m + k];
+            // scratch[j] = sum_k W[j][k] beta[k], k ascending, as scaled rows of W^T.
+            let wt = &self.transition_t[l];
+            ctx.scratch.fill(0.0);
+            for k in 0..m {
+                let bk = ctx.beta[l * m + k];
+                for (s, w) in ctx.scratch.iter_mut().zip(&wt[k * m..(k + 1) * m]) {
+                    *s += bk * w;
                 }
-                ctx.scratch[j] = s;
             }
             let b = &mut ctx.beta[pl * m..(pl + 1) * m];
             for (bj, sj) in b.iter_mut().zip(&ctx.scratch) {

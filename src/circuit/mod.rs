@@ -24,6 +24,8 @@
 mod conditional;
 mod file;
 mod params;
+#[cfg(test)]
+pub(crate) mod tests;
 
 pub use conditional::{Conditionals, Context};
 pub use file::{MODEL_MAGIC, MODEL_VERSION};
@@ -328,29 +330,5 @@ impl Circuit {
     /// The normalised `f64` view used for evaluation.
     pub fn params(&self) -> Params {
         Params::new(self)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tree_rejects_non_preorder() {
-        // 0 -> {1, 2}, 1 -> {3}: pre-order is 0 1 3 2, so listing 3 as child of 1 at pos 3
-        // after 2 is not a pre-order.
-        assert!(Tree::new(vec![0, 1, 2, 3], vec![NO_PARENT, 0, 0, 1]).is_err());
-        assert!(Tree::new(vec![0, 1, 2, 3], vec![NO_PARENT, 0, 1, 0]).is_ok());
-        assert!(Tree::new(vec![0, 0], vec![NO_PARENT, 0]).is_err());
-        assert!(Tree::new(vec![0, 1], vec![NO_PARENT, 1]).is_err());
-    }
-
-    #[test]
-    fn latent_nodes_are_root_and_inner() {
-        let t = Tree::new(vec![2, 0, 1], vec![NO_PARENT, 0, 1]).unwrap();
-        assert_eq!(t.latent_index(0), Some(0));
-        assert_eq!(t.latent_index(1), Some(1));
-        assert_eq!(t.latent_index(2), None);
-        assert_eq!(t.depth(), 2);
     }
 }

@@ -1,2 +1,13 @@
 //! Learning a circuit from data: structure (mutual information, Chow-Liu tree, HCLT) and
-//! parameters (EM). Encoder-side only.
+//! parameters (EM). Encoder-side only: nothing on the decoding path depends on this module.
+
+pub mod chow_liu;
+pub mod em;
+pub mod hclt;
+pub mod mi;
+
+pub use em::{train, EmOptions, Epoch, Event, Phase};
+pub use hclt::{initial_circuit, learn_tree, Shape, StructureOptions};
+
+#[cfg(test)]
+mod tests;

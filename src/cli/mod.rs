@@ -1,0 +1,70 @@
+//! The `pcz` command line: argument parsing (clap) and one module per subcommand. Uses only
+//! the library's public API.
+
+mod eval;
+mod input;
+mod progress;
+mod train;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Lossless compression with probabilistic circuits.
+///
+/// pcz learns a Hidden Chow-Liu Tree (a probabilistic circuit) from a dataset of fixed-size
+/// records (images, IDX files, raw records, CSV) and uses its exact conditional
+/// probabilities to drive arithmetic coding.
+#[derive(Debug, Parser)]
+#[command(name = "pcz", version, about, long_about)]
+pub struct Cli {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(short = 'T', long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// Print nothing but errors (no progress bars).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Train(train::TrainArgs),
+    Eval(eval::EvalArgs),
+}
+
+/// Parses the process arguments, runs the subcommand and maps the outcome to an exit code:
+/// 0 success, 1 error (one line on stderr), 2 usage error (clap's own).
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        // Only fails if a pool already exists, which cannot happen this early.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+    }
+    let progress = progress::Progress::new(cli.quiet);
+    let result = match &cli.command {
+        Command::Train(args) => train::run(args, &progress),
+        Command::Eval(args) => eval::run(args, &progress),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pcz: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &crate::Error) -> bool {
+    matches!(e, crate::Error::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Adds the file name to an error so that every message names what it is about.
+pub(crate) fn in_file(path: &std::path::Path, e: crate::Error) -> crate::Error {
+    match e {
+        crate::Error::Io(io) => crate::Error::Io(std::io::Error::new(io.kind(), format!("{}: {io}", path.display()))),
+        crate::Error::Format(f) => crate::Error::parameter(format!("{}: {f}", path.display())),
+        other => crate::Error::parameter(format!("{}: {other}", path.display())),
+    }
+}

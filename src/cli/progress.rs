@@ -1,0 +1,50 @@
+//! Progress display: indicatif bars on a terminal, nothing otherwise (or with `--quiet`).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+
+/// Decides once whether progress is drawn, and makes bars and spinners accordingly.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    visible: bool,
+}
+
+impl Progress {
+    /// Visible only when stderr is a terminal and not `quiet`.
+    pub fn new(quiet: bool) -> Self {
+        Progress {
+            visible: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A bar of `len` steps with a message prefix.
+    pub fn bar(&self, len: u64, prefix: &str) -> ProgressBar {
+        if !self.visible {
+            return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+        }
+        let bar = ProgressBar::new(len).with_prefix(prefix.to_string());
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg} (ETA {eta})")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar
+    }
+
+    /// A spinner for work of unknown length.
+    pub fn spinner(&self, message: &str) -> ProgressBar {
+        if !self.visible {
+            return ProgressBar::hidden();
+        }
+        let s = ProgressBar::new_spinner().with_message(message.to_string());
+        s.enable_steady_tick(std::time::Duration::from_millis(120));
+        s
+    }
+
+    /// Prints a line above any bar (only when visible).
+    pub fn note(&self, bar: &ProgressBar, line: String) {
+        if self.visible {
+            bar.println(line);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Exact integer frequencies from a floating-point distribution (format-spec §Quantization).
+//!
+//! Given non-negative weights q[0..K] (2 <= K <= 256), the frequencies f[a] sum to exactly
+//! 2^PRECISION and each is at least 1:
+//! 1. s = q[0] + q[1] + ... + q[K-1], summed in index order in `f64`;
+//! 2. scale = (2^P - K) / s; if a q[a] is negative or NaN, or scale is not a positive
+//!    finite number, every q[a] is taken as 1 and scale = (2^P - K) / K;
+//! 3. f[a] = 1 + min(floor(q[a] * scale), 2^P - K)  (one `f64` multiply, truncation);
+//! 4. the difference 2^P - sum(f) (of either sign, at most K in size) is added to the
+//!    largest f[a], the lowest index among equals.
+//!
+//! Only IEEE `+`, `*`, `/` and a truncating conversion are used, in a fixed order, so every
+//! machine computes the same frequencies from the same weights.
+
+/// Bits of probability precision: frequencies sum to 2^PRECISION.
+pub const PRECISION: usize = 24;
+
+/// Sum of all frequencies of a [`Cdf`].
+pub const TOTAL: u32 = 1 << PRECISION;
+
+/// An integer cumulative distribution: `cum[a]` is the sum of frequencies below `a`;
+/// `cum[K] = 2^PRECISION`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cdf {
+    cum: Vec<u32>,
+}
+
+impl Cdf {
+    /// Quantizes `q` (K = q.len(), 2..=256 entries) into this table, reusing its memory.
+    pub fn quantize(&mut self, q: &[f64]) {
+        let k = q.len();
+        debug_assert!((2..=256).contains(&k), "alphabet of {k}");
+        let mut s = 0.0f64;
+        for &x in q {
+            s += x;
+        }
+        let room = (TOTAL as usize - k) as f64;
+        let valid = s > 0.0 && (room / s).is_finite() && q.iter().all(|&x| x >= 0.0);
+        let (s, ones) = if valid { (s, false) } else { (k as f64, true) };
+        let scale = room / s;
+        self.cum.clear();
+        self.cum.push(0);
+        let (mut total, mut best, mut best_f) = (0u64, 0usize, 0u32);
+        for (a, &x) in q.iter().enumerate() {
+            let w = if ones { 1.0 } else { x };
+            let f = 1 + ((w * scale) as u32).min(TOTAL - k as u32);
+            total += u64::from(f);
+            if f > best_f {
+                best_f = f;
+                best = a;
+            }
+            self.cum.push(total as u32);
+        }
+        let diff = i64::from(TOTAL) - total as i64;
+        if diff != 0 {
+            for c in &mut self.cum[best + 1..] {
+                *c = (i64::from(*c) + diff) as u32;
+            }
+        }
+    }
+
+    /// Alphabet size K.
+    pub fn len(&self) -> usize {
+        self.cum.len().saturating_sub(1)
+    }
+
+    /// True before the first quantization.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Frequency of symbol `a`.
+    pub fn frequency(&self, a: usize) -> u32 {
+        self.cum[a + 1] - self.cum[a]
+    }
+
+    /// Cumulative frequency below symbol `a`.
+    pub fn cumulative(&self, a: usize) -> u32 {
+        self.cum[a]
+    }
+
+    /// The symbol whose interval holds `point` (< 2^PRECISION), by binary search over the
+    /// integer cumulative table: the largest a with cum[a] <= point.
+    pub fn symbol_at(&self, point: u32) -> usize {
+        self.cum[1..].partition_point(|&c| c <= point)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(q: &[f64]) -> Cdf {
+        let mut c = Cdf::default();
+        c.quantize(q);
+        assert_eq!(c.len(), q.len());
+        assert_eq!(c.cumulative(q.len()), TOTAL, "sums to 2^P for {q:?}");
+        for a in 0..q.len() {
+            assert!(c.frequency(a) >= 1, "symbol {a} of {q:?}");
+            assert_eq!(c.symbol_at(c.cumulative(a)), a);
+            assert_eq!(c.symbol_at(c.cumulative(a + 1) - 1), a);
+        }
+        c
+    }
+
+    #[test]
+    fn adversarial_distributions() {
+        let mut one_hot = vec![0.0; 256];
+        one_hot[255] = 1.0;
+        check(&one_hot);
+        one_hot[255] = 0.0;
+        one_hot[0] = 1.0;
+        check(&one_hot);
+        check(&[1.0; 256]);
+        check(&[1.0, 1.0]);
+        let tails: Vec<f64> = (0..256)
+            .map(|a| if a == 7 { 1.0 } else { 2f64.powi(-60) })
+            .collect();
+        check(&tails);
+        let subnormal: Vec<f64> = (0..256).map(|a| f64::from_bits(1 + a as u64)).collect();
+        check(&subnormal);
+        check(&[0.0; 10]);
+        check(&[f64::MAX, f64::MAX, 1.0]);
+        check(&[f64::NAN, 1.0, 2.0]);
+        check(&[-1.0, 1.0, 2.0]);
+        let mut rng = crate::rng::Rng::new(9);
+        for _ in 0..2000 {
+            let k = 2 + rng.below(255) as usize;
+            let q: Vec<f64> = (0..k)
+                .map(|_| rng.next_f64().powi(rng.below(40) as i32))
+                .collect();
+            check(&q);
+        }
+    }
+
+    #[test]
+    fn frequencies_follow_probabilities() {
+        let c = check(&[3.0, 1.0]);
+        let p0 = f64::from(c.frequency(0)) / f64::from(TOTAL);
+        assert!((p0 - 0.75).abs() < 1e-6);
+    }
+}
