@@ -1,7 +1,29 @@
 //! Datasets: N records of D discrete variables, each value a `u8` below its alphabet size.
 //!
 //! Loaders turn files (IDX, images, raw fixed-size records, CSV) into a [`Dataset`]; the
-//! learner and the codec only ever see this type.
+//! learner and the codec only ever see this type. [`load`] detects the format of a path;
+//! each format also has its own loader:
+//! - [`idx`]: IDX files of unsigned bytes (MNIST), plain or gzip;
+//! - [`image`]: same-size 8-bit gray or RGB PNG/PNM images ([`pnm`] reads Netpbm);
+//! - [`raw`]: fixed-size records;
+//! - [`csv`]: CSV of integers 0..=255, plain or gzip.
+//!
+//! Every loader caps the bytes it reads (see [`DEFAULT_LIMIT`]) and checks sizes claimed by
+//! a header before allocating for them.
+
+pub mod csv;
+pub mod idx;
+pub mod image;
+mod load;
+pub mod pnm;
+pub mod raw;
+pub mod source;
+
+pub use self::csv::CsvOptions;
+pub use self::idx::IdxHeader;
+pub use self::image::ImageShape;
+pub use self::load::{detect, load, load_detailed, Format, Layout, LoadOptions, Loaded};
+pub use self::source::DEFAULT_LIMIT;
 
 use crate::error::{Error, Result};
 
