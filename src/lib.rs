@@ -15,7 +15,10 @@
 pub mod atomic;
 pub mod bytes;
 pub mod circuit;
+pub mod cli;
+pub mod codec;
 pub mod coder;
+pub mod container;
 pub mod data;
 pub mod error;
 pub mod learn;

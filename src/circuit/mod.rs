@@ -244,7 +244,11 @@ impl Circuit {
     fn check_rows(&self) -> Result<()> {
         let bad = |w: &[f32]| {
             w.iter().any(|x| !x.is_finite() || *x < 0.0)
-                || !(w.iter().map(|&x| f64::from(x)).sum::<f64>() > 0.0)
+                || w.iter()
+                    .map(|&x| f64::from(x))
+                    .sum::<f64>()
+                    .partial_cmp(&0.0)
+                    != Some(std::cmp::Ordering::Greater)
         };
         let m = self.hidden;
         if bad(&self.prior) || self.transition.chunks(m).any(bad) {

@@ -140,7 +140,7 @@ impl Params {
                         beta.iter_mut().zip(column).for_each(|(b, e)| *b *= e);
                     }
                     let sum: f64 = beta.iter().sum();
-                    if !(sum > 0.0) {
+                    if sum.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                         return f64::NEG_INFINITY;
                     }
                     beta.iter_mut().for_each(|b| *b /= sum);

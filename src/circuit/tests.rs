@@ -108,18 +108,18 @@ fn conditionals_equal_ratios_of_marginals() {
         cond.begin(&mut ctx);
         let mut q = vec![0.0; 256];
         let mut observed = vec![false; d];
-        for pos in 0..d {
+        for (pos, &var) in vars.iter().enumerate() {
             assert_eq!(cond.distribution(&mut ctx, &mut q), pos);
-            let v = vars[pos] as usize;
+            let v = var as usize;
             let k = c.alphabet()[v] as usize;
             let s: f64 = q[..k].iter().sum();
             let before = p.log_marginal(x, &observed, &mut ws).exp();
             observed[v] = true;
             let mut y = x.clone();
-            for a in 0..k {
+            for (a, &qa) in q[..k].iter().enumerate() {
                 y[v] = a as u8;
                 let want = p.log_marginal(&y, &observed, &mut ws).exp() / before;
-                let got = q[a] / s;
+                let got = qa / s;
                 assert!(
                     (got - want).abs() < 1e-9,
                     "trial {trial} pos {pos} a {a}: {got} vs {want}"

@@ -42,8 +42,12 @@ pub fn run(args: &EvalArgs, progress: &Progress) -> Result<()> {
         )));
     }
     if data.alphabet() != circuit.alphabet() {
-        data = crate::Dataset::with_alphabet(data.dims(), data.values().to_vec(), circuit.alphabet().to_vec())
-            .map_err(|e| super::in_file(&args.input, e))?;
+        data = crate::Dataset::with_alphabet(
+            data.dims(),
+            data.values().to_vec(),
+            circuit.alphabet().to_vec(),
+        )
+        .map_err(|e| super::in_file(&args.input, e))?;
     }
     let spinner = progress.spinner(&format!("evaluating {} records", data.len()));
     let bpd = circuit.params().bits_per_dim(&data);
@@ -55,7 +59,12 @@ pub fn run(args: &EvalArgs, progress: &Progress) -> Result<()> {
             serde_json::json!({"records": data.len(), "dims": data.dims(), "bpd": bpd, "nll_bits": nll_bits})
         );
     } else {
-        println!("{bpd:.4} bits/dim ({} records x {} dims, {:.0} bits)", data.len(), data.dims(), nll_bits);
+        println!(
+            "{bpd:.4} bits/dim ({} records x {} dims, {:.0} bits)",
+            data.len(),
+            data.dims(),
+            nll_bits
+        );
     }
     Ok(())
 }

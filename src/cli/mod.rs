@@ -1,8 +1,12 @@
 //! The `pcz` command line: argument parsing (clap) and one module per subcommand. Uses only
 //! the library's public API.
 
+mod compress;
+mod decompress;
 mod eval;
+mod files;
 mod input;
+mod inspect;
 mod progress;
 mod train;
 
@@ -31,20 +35,28 @@ pub struct Cli {
 enum Command {
     Train(train::TrainArgs),
     Eval(eval::EvalArgs),
+    Compress(compress::CompressArgs),
+    Decompress(decompress::DecompressArgs),
+    Inspect(inspect::InspectArgs),
 }
 
 /// Parses the process arguments, runs the subcommand and maps the outcome to an exit code:
 /// 0 success, 1 error (one line on stderr), 2 usage error (clap's own).
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(zstd_style(std::env::args_os().collect()));
     if let Some(n) = cli.threads {
         // Only fails if a pool already exists, which cannot happen this early.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
     }
     let progress = progress::Progress::new(cli.quiet);
     let result = match &cli.command {
         Command::Train(args) => train::run(args, &progress),
         Command::Eval(args) => eval::run(args, &progress),
+        Command::Compress(args) => compress::run(args, &progress),
+        Command::Decompress(args) => decompress::run(args, &progress),
+        Command::Inspect(args) => inspect::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -63,8 +75,27 @@ fn is_broken_pipe(e: &crate::Error) -> bool {
 /// Adds the file name to an error so that every message names what it is about.
 pub(crate) fn in_file(path: &std::path::Path, e: crate::Error) -> crate::Error {
     match e {
-        crate::Error::Io(io) => crate::Error::Io(std::io::Error::new(io.kind(), format!("{}: {io}", path.display()))),
+        crate::Error::Io(io) => crate::Error::Io(std::io::Error::new(
+            io.kind(),
+            format!("{}: {io}", path.display()),
+        )),
         crate::Error::Format(f) => crate::Error::parameter(format!("{}: {f}", path.display())),
         other => crate::Error::parameter(format!("{}: {other}", path.display())),
     }
+}
+
+/// zstd-style short forms: `pcz -d FILE` is `pcz decompress FILE`, `pcz -z FILE` is
+/// `pcz compress FILE`.
+fn zstd_style(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
+        let replacement = match first {
+            "-d" | "--decompress" => Some("decompress"),
+            "-z" | "--compress" => Some("compress"),
+            _ => None,
+        };
+        if let Some(r) = replacement {
+            args[1] = r.into();
+        }
+    }
+    args
 }

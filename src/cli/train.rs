@@ -75,20 +75,33 @@ pub struct TrainArgs {
 
 /// Runs `pcz train`.
 pub fn run(args: &TrainArgs, progress: &Progress) -> Result<()> {
-    let output = args.output.clone().unwrap_or_else(|| args.input.with_extension("pcm"));
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.input.with_extension("pcm"));
     if output.exists() && !args.force {
-        return Err(crate::Error::parameter(format!("{} already exists (use -f to overwrite)", output.display())));
+        return Err(crate::Error::parameter(format!(
+            "{} already exists (use -f to overwrite)",
+            output.display()
+        )));
     }
     let spinner = progress.spinner("loading data");
     let all = args.data.load(&args.input)?;
     let (train, valid) = split(&all, args.valid, args.seed)?;
-    spinner.set_message(format!("structure: mutual information over {} variables", all.dims()));
+    spinner.set_message(format!(
+        "structure: mutual information over {} variables",
+        all.dims()
+    ));
     let started = Instant::now();
     let structure = StructureOptions {
         hidden: args.hidden,
         mi_bins: args.mi_bins,
         mi_samples: args.mi_samples,
-        shape: if args.balanced { Shape::Balanced } else { Shape::ChowLiu },
+        shape: if args.balanced {
+            Shape::Balanced
+        } else {
+            Shape::ChowLiu
+        },
         seed: args.seed,
     };
     let tree = learn::learn_tree(&train, &structure)?;
@@ -108,15 +121,37 @@ pub fn run(args: &TrainArgs, progress: &Progress) -> Result<()> {
     };
     let bar = progress.bar((args.epochs + args.full_epochs) as u64, "EM");
     let em_started = Instant::now();
-    let (circuit, log) = learn::train(&initial, &train, valid.as_ref(), &options, &mut |event| match event {
-        Event::Batch(epoch, b, n, bpd) => bar.set_message(format!("epoch {epoch} batch {b}/{n} train {bpd:.4} bpd")),
-        Event::Epoch(e) => {
-            bar.inc(1);
-            let phase = if e.phase == Phase::MiniBatch { "mini-batch" } else { "full-batch" };
-            let valid = e.valid_bpd.map(|v| format!(", valid {v:.4}")).unwrap_or_default();
-            progress.note(&bar, format!("epoch {:>3}/{} {phase}: train {:.4} bpd{valid} ({:.1} s)", e.epoch, e.of, e.train_bpd, e.seconds));
-        }
-    })?;
+    let (circuit, log) =
+        learn::train(
+            &initial,
+            &train,
+            valid.as_ref(),
+            &options,
+            &mut |event| match event {
+                Event::Batch(epoch, b, n, bpd) => {
+                    bar.set_message(format!("epoch {epoch} batch {b}/{n} train {bpd:.4} bpd"))
+                }
+                Event::Epoch(e) => {
+                    bar.inc(1);
+                    let phase = if e.phase == Phase::MiniBatch {
+                        "mini-batch"
+                    } else {
+                        "full-batch"
+                    };
+                    let valid = e
+                        .valid_bpd
+                        .map(|v| format!(", valid {v:.4}"))
+                        .unwrap_or_default();
+                    progress.note(
+                        &bar,
+                        format!(
+                            "epoch {:>3}/{} {phase}: train {:.4} bpd{valid} ({:.1} s)",
+                            e.epoch, e.of, e.train_bpd, e.seconds
+                        ),
+                    );
+                }
+            },
+        )?;
     bar.finish_and_clear();
     let bytes = circuit.to_bytes();
     crate::atomic::write_atomic(&output, &bytes, args.force)?;
@@ -154,10 +189,18 @@ pub fn run(args: &TrainArgs, progress: &Progress) -> Result<()> {
 }
 
 /// Splits off a seeded random validation fraction, keeping record order within each part.
-fn split(all: &crate::Dataset, valid: Option<f64>, seed: u64) -> Result<(crate::Dataset, Option<crate::Dataset>)> {
-    let Some(fraction) = valid else { return Ok((all.clone(), None)) };
+fn split(
+    all: &crate::Dataset,
+    valid: Option<f64>,
+    seed: u64,
+) -> Result<(crate::Dataset, Option<crate::Dataset>)> {
+    let Some(fraction) = valid else {
+        return Ok((all.clone(), None));
+    };
     if !(0.0..1.0).contains(&fraction) {
-        return Err(crate::Error::parameter("--valid must be a fraction in [0, 1)"));
+        return Err(crate::Error::parameter(
+            "--valid must be a fraction in [0, 1)",
+        ));
     }
     let n_valid = ((all.len() as f64) * fraction).round() as usize;
     if n_valid == 0 || n_valid == all.len() {

@@ -81,7 +81,7 @@ pub struct Decoder {
 impl Decoder {
     /// Reads a stream written by [`Encoder::finish`].
     pub fn new(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() % 4 != 0 {
+        if !bytes.len().is_multiple_of(4) {
             return Err(Error::format(
                 "coded stream",
                 "length is not a multiple of 4",

@@ -48,7 +48,7 @@ impl Dataset {
         if dims == 0 {
             return Err(Error::parameter("a dataset needs at least one variable"));
         }
-        if values.len() % dims != 0 {
+        if !values.len().is_multiple_of(dims) {
             return Err(Error::parameter(format!(
                 "{} values do not split into records of {dims}",
                 values.len()

@@ -68,7 +68,7 @@ pub fn learn_tree(data: &Dataset, options: &StructureOptions) -> Result<Tree> {
 /// uniform (each weight 0.6 + 0.8 U(0,1)), emissions the variable's smoothed marginal in
 /// `data` times the same perturbation, so EM starts from sensible single-pixel statistics.
 pub fn initial_circuit(tree: Tree, data: &Dataset, hidden: usize, seed: u64) -> Result<Circuit> {
-    let mut rng = Rng::new(seed ^ 0x5EED_0F_1417);
+    let mut rng = Rng::new(seed ^ 0x005E_ED0F_1417);
     let mut jitter = |n: usize| -> Vec<f32> {
         (0..n)
             .map(|_| (0.6 + 0.8 * rng.next_f64()) as f32)

@@ -1,0 +1,164 @@
+//! `pcz compress`: a file in, a `.pcz` container out.
+
+use super::eval::read_model;
+use super::files::{read_input, remove_verified_input, Sink};
+use super::progress::Progress;
+use crate::container::{self, CompressOptions, Limits, ModelMode};
+use crate::data::IdxHeader;
+use crate::{Circuit, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Compress a file into a .pcz container (default output: FILE.pcz).
+///
+/// With --model, records of the model's size are coded by the circuit (an IDX header is
+/// detected and kept verbatim); the container references the model by hash, or embeds it
+/// with --embed-model. Each chunk is stored with whichever codec is smallest: the circuit,
+/// zstd, or the raw bytes, so a pcz file is never much larger than its input. Without
+/// --model, chunks use zstd or are stored.
+///
+/// Examples:
+///   pcz compress --model mnist.pcm t10k-images-idx3-ubyte        # -> ...-ubyte.pcz
+///   cat x | pcz compress - -c > x.pcz
+#[derive(Debug, Args)]
+pub struct CompressArgs {
+    /// File to compress (`-` for stdin).
+    pub input: PathBuf,
+    /// Output file (`-` for stdout).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Write to stdout.
+    #[arg(short = 'c', long)]
+    pub stdout: bool,
+    /// Overwrite an existing output.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Keep the input (the default; accepted for zstd compatibility).
+    #[arg(short, long)]
+    pub keep: bool,
+    /// Delete the input after the output was verified by decompressing it.
+    #[arg(long, conflicts_with = "keep")]
+    pub rm: bool,
+    /// Model file (from `pcz train`) whose circuit codes the records.
+    #[arg(short, long)]
+    pub model: Option<PathBuf>,
+    /// Put the model inside the output (self-contained file) instead of a reference.
+    #[arg(long, requires = "model")]
+    pub embed_model: bool,
+    /// Records per chunk: chunks are coded and decoded in parallel and alone.
+    #[arg(long, default_value_t = crate::codec::DEFAULT_CHUNK_RECORDS)]
+    pub chunk_records: usize,
+    /// Print sizes and bits per dimension (actual and the model's ideal) as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `pcz compress`.
+pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
+    let input = read_input(&args.input)?;
+    let sink = Sink::choose(&args.input, args.output.as_deref(), args.stdout, |p| {
+        Ok(append_ext(p))
+    })?;
+    let model = args.model.as_deref().map(read_model).transpose()?;
+    let mode = if args.embed_model {
+        ModelMode::Embed
+    } else {
+        let name = args
+            .model
+            .as_deref()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned());
+        ModelMode::Reference(name.unwrap_or_default())
+    };
+    let prefix_len = model.as_ref().map_or(0, |c| idx_prefix(&input, c.dims()));
+    let options = CompressOptions {
+        model: model.as_ref().map(|c| (c, mode)),
+        prefix_len,
+        chunk_records: args.chunk_records.max(1),
+        ..Default::default()
+    };
+    let spinner = progress.spinner(&format!("compressing {} bytes", input.len()));
+    let started = Instant::now();
+    let packed = container::compress(&input, &options)?;
+    let seconds = started.elapsed().as_secs_f64();
+    spinner.finish_and_clear();
+    if args.rm {
+        verify(&packed, &input, model.as_ref())?;
+    }
+    sink.write(&packed, args.force)?;
+    if args.rm {
+        remove_verified_input(&args.input)?;
+    }
+    if args.json {
+        println!(
+            "{}",
+            report(&input, &packed, prefix_len, model.as_ref(), seconds)?
+        );
+    }
+    Ok(())
+}
+
+fn append_ext(p: &Path) -> PathBuf {
+    let mut name = p.as_os_str().to_owned();
+    name.push(".pcz");
+    PathBuf::from(name)
+}
+
+/// Length of an IDX header to keep verbatim when the file is an IDX whose records have the
+/// model's size; 0 otherwise.
+fn idx_prefix(bytes: &[u8], dims: usize) -> usize {
+    match IdxHeader::parse(bytes) {
+        Ok(h)
+            if h.record_len() == Some(dims as u64)
+                && h.data_len().map(|n| n + h.header_len as u64) == Some(bytes.len() as u64) =>
+        {
+            h.header_len
+        }
+        _ => 0,
+    }
+}
+
+fn verify(packed: &[u8], input: &[u8], model: Option<&Circuit>) -> Result<()> {
+    let parsed = container::parse(packed, &Limits::default())?;
+    if container::decompress(&parsed, model)? != input {
+        return Err(crate::Error::parameter(
+            "verification failed: output does not decompress to the input; input kept",
+        ));
+    }
+    Ok(())
+}
+
+fn report(
+    input: &[u8],
+    packed: &[u8],
+    prefix_len: usize,
+    model: Option<&Circuit>,
+    seconds: f64,
+) -> Result<serde_json::Value> {
+    let parsed = container::parse(packed, &Limits::default())?;
+    let h = &parsed.header;
+    let dims = (h.record_count * u64::from(h.record_size)) as f64;
+    let payload: usize = parsed.payloads.iter().map(|p| p.len()).sum();
+    let model_bpd = model.map(|c| {
+        let d = c.dims();
+        let body = &input[prefix_len..prefix_len + h.record_count as usize * d];
+        crate::Dataset::with_alphabet(d, body.to_vec(), c.alphabet().to_vec())
+            .map(|data| c.params().bits_per_dim(&data))
+            .ok()
+    });
+    Ok(serde_json::json!({
+        "input_bytes": input.len(),
+        "output_bytes": packed.len(),
+        "ratio": input.len() as f64 / packed.len().max(1) as f64,
+        "records": h.record_count,
+        "record_size": h.record_size,
+        "chunks": h.chunks.len(),
+        "pc_chunks": h.chunks.iter().filter(|c| c.codec == container::Codec::Pc).count(),
+        "payload_bytes": payload,
+        "actual_bpd": if dims > 0.0 { 8.0 * payload as f64 / dims } else { 0.0 },
+        "file_bpd": if dims > 0.0 { 8.0 * packed.len() as f64 / dims } else { 0.0 },
+        "model_bpd": model_bpd.flatten(),
+        "seconds": seconds,
+    }))
+}

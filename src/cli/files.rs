@@ -1,0 +1,69 @@
+//! Input and output plumbing shared by compress and decompress: `-` for stdin/stdout,
+//! default output names, atomic writes, and `--rm` only after verification.
+
+use crate::{Error, Result};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Reads a whole input (`-` = stdin), naming the file in errors.
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut bytes)?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).map_err(|e| super::in_file(path, e.into()))
+}
+
+/// Where output goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    /// Standard output.
+    Stdout,
+    /// A file (written atomically).
+    File(PathBuf),
+}
+
+impl Sink {
+    /// `-c`/`-o`/default-name resolution. `default` derives the name from the input.
+    pub fn choose(
+        input: &Path,
+        output: Option<&Path>,
+        stdout: bool,
+        default: impl FnOnce(&Path) -> Result<PathBuf>,
+    ) -> Result<Sink> {
+        if stdout || output == Some(Path::new("-")) {
+            return Ok(Sink::Stdout);
+        }
+        if let Some(o) = output {
+            return Ok(Sink::File(o.to_path_buf()));
+        }
+        if input == Path::new("-") {
+            return Err(Error::parameter(
+                "reading stdin: give -c (write to stdout) or -o FILE",
+            ));
+        }
+        default(input).map(Sink::File)
+    }
+
+    /// Writes everything; files atomically, refusing to overwrite unless `force`.
+    pub fn write(&self, bytes: &[u8], force: bool) -> Result<()> {
+        match self {
+            Sink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(bytes)?;
+                out.flush()?;
+                Ok(())
+            }
+            Sink::File(path) => crate::atomic::write_atomic(path, bytes, force),
+        }
+    }
+}
+
+/// Deletes `input` (never stdin) after its output was verified by the caller.
+pub fn remove_verified_input(input: &Path) -> Result<()> {
+    if input != Path::new("-") {
+        std::fs::remove_file(input).map_err(|e| super::in_file(input, e.into()))?;
+    }
+    Ok(())
+}

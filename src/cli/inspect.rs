@@ -1,0 +1,91 @@
+//! `pcz inspect`: what is inside a `.pcz` file.
+
+use super::files::read_input;
+use crate::container::{self, Limits, Model};
+use crate::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Show a .pcz file's version, layout, model, chunks, sizes, ratio and checksums.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The .pcz file (`-` for stdin).
+    pub input: PathBuf,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `pcz inspect`.
+pub fn run(args: &InspectArgs) -> Result<()> {
+    let bytes = read_input(&args.input)?;
+    let parsed = container::parse(
+        &bytes,
+        &Limits {
+            max_output: u64::MAX,
+        },
+    )
+    .map_err(|e| super::in_file(&args.input, e))?;
+    let h = &parsed.header;
+    let model = match &h.model {
+        Model::None => serde_json::json!({"kind": "none"}),
+        Model::Referenced { hash, name } => {
+            serde_json::json!({"kind": "referenced", "hash": format!("{hash:032x}"), "name": name})
+        }
+        Model::Embedded { hash, bytes } => {
+            serde_json::json!({"kind": "embedded", "hash": format!("{hash:032x}"), "bytes": bytes})
+        }
+    };
+    let chunks: Vec<_> = h
+        .chunks
+        .iter()
+        .map(|c| serde_json::json!({"codec": c.codec, "records": c.records, "stored_size": c.stored_size, "checksum": format!("{:016x}", c.checksum)}))
+        .collect();
+    let summary = serde_json::json!({
+        "version": h.version,
+        "file_bytes": bytes.len(),
+        "original_size": h.original_size,
+        "ratio": h.original_size as f64 / bytes.len().max(1) as f64,
+        "record_size": h.record_size,
+        "record_count": h.record_count,
+        "prefix_bytes": h.prefix.len(),
+        "suffix_bytes": h.suffix.len(),
+        "model": model,
+        "content_checksum": format!("{:016x}", h.content_checksum),
+        "chunks": chunks,
+    });
+    if args.json {
+        println!("{summary}");
+        return Ok(());
+    }
+    println!("pcz format version {}", h.version);
+    println!(
+        "original   {} bytes -> {} bytes (ratio {:.3})",
+        h.original_size,
+        bytes.len(),
+        summary["ratio"].as_f64().unwrap_or(0.0)
+    );
+    println!(
+        "layout     {} prefix + {} records x {} bytes + {} suffix",
+        h.prefix.len(),
+        h.record_count,
+        h.record_size,
+        h.suffix.len()
+    );
+    println!("model      {}", model);
+    println!(
+        "checksum   {:016x} (XXH3-64 of the original)",
+        h.content_checksum
+    );
+    println!("chunks     {}", h.chunks.len());
+    for (i, c) in h.chunks.iter().enumerate() {
+        println!(
+            "  {i:>5}  {:<6} {:>6} records {:>10} bytes  {:016x}",
+            format!("{:?}", c.codec).to_lowercase(),
+            c.records,
+            c.stored_size,
+            c.checksum
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The circuit codec: the circuit's conditionals, quantized to exact integer frequencies,
+//! drive the range coder. This is the bridge between [`crate::circuit`] and
+//! [`crate::coder`]; neither of those knows the other.
+//!
+//! Records are coded in chunks, one stream per chunk. Inside a chunk the symbols are ordered
+//! **variable-major**: for each position of the coding order (the circuit's pre-order), the
+//! value of that variable in every record of the chunk, records in order. Encoder and
+//! decoder then sweep one variable at a time across the whole chunk, so each variable's
+//! emission table is loaded from memory once per chunk instead of once per record.
+//! Variables with a one-letter alphabet are not coded (their value is 0).
+
+use crate::circuit::{Circuit, Conditionals, Context};
+use crate::coder::{Cdf, Decoder, Encoder};
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+
+/// Default number of records per chunk.
+pub const DEFAULT_CHUNK_RECORDS: usize = 256;
+
+/// A circuit prepared for coding.
+#[derive(Debug, Clone)]
+pub struct PcCodec {
+    conditionals: Conditionals,
+    vars: Vec<u32>,
+    alphabet: Vec<u16>,
+}
+
+impl PcCodec {
+    /// Prepares `circuit` for coding.
+    pub fn new(circuit: &Circuit) -> Self {
+        PcCodec {
+            conditionals: Conditionals::new(circuit),
+            vars: circuit.tree().vars().to_vec(),
+            alphabet: circuit.alphabet().to_vec(),
+        }
+    }
+
+    /// Values per record (D).
+    pub fn dims(&self) -> usize {
+        self.vars.len()
+    }
+
+    /// True when every value of `records` (row-major, whole records) is inside the model's
+    /// alphabet, i.e. the chunk can be coded with this model.
+    pub fn accepts(&self, records: &[u8]) -> bool {
+        let d = self.dims();
+        records.len().is_multiple_of(d)
+            && records
+                .iter()
+                .enumerate()
+                .all(|(i, &x)| u16::from(x) < self.alphabet[i % d])
+    }
+
+    /// Encodes `n` records (`records.len() = n * D`, row-major) as one stream.
+    pub fn encode_chunk(&self, records: &[u8]) -> Result<Vec<u8>> {
+        let d = self.dims();
+        if !records.len().is_multiple_of(d) {
+            return Err(Error::parameter("chunk is not a whole number of records"));
+        }
+        let n = records.len() / d;
+        for (i, &x) in records.iter().enumerate() {
+            if u16::from(x) >= self.alphabet[i % d] {
+                return Err(Error::parameter(format!(
+                    "record {}: value {x} of variable {} is outside the model's alphabet of {}",
+                    i / d,
+                    i % d,
+                    self.alphabet[i % d]
+                )));
+            }
+        }
+        let mut encoder = Encoder::new();
+        self.sweep(n, |pos, r, cdf| {
+            let x = records[r * d + pos];
+            if let Some(cdf) = cdf {
+                encoder.encode(usize::from(x), cdf)?;
+            }
+            Ok(x)
+        })?;
+        Ok(encoder.finish())
+    }
+
+    /// Decodes a stream of `n` records written by [`PcCodec::encode_chunk`].
+    pub fn decode_chunk(&self, stream: &[u8], n: usize) -> Result<Vec<u8>> {
+        let d = self.dims();
+        let total = n
+            .checked_mul(d)
+            .ok_or_else(|| Error::LimitExceeded("chunk size overflows".into()))?;
+        let mut out = vec![0u8; total];
+        let mut decoder = Decoder::new(stream)?;
+        self.sweep(n, |pos, r, cdf| {
+            let x = match cdf {
+                Some(cdf) => decoder.decode(cdf)? as u8,
+                None => 0,
+            };
+            out[r * d + pos] = x;
+            Ok(x)
+        })?;
+        Ok(out)
+    }
+
+    /// Visits every (variable, record) of a chunk in stream order, giving `visit` the
+    /// variable (by index), the record and the quantized distribution (`None` for a
+    /// one-letter alphabet); `visit` returns the value, which updates the record's context.
+    fn sweep(
+        &self,
+        n: usize,
+        mut visit: impl FnMut(usize, usize, Option<&Cdf>) -> Result<u8>,
+    ) -> Result<()> {
+        let mut contexts = vec![Context::default(); n];
+        for ctx in &mut contexts {
+            self.conditionals.begin(ctx);
+        }
+        let mut q = vec![0.0f64; 256];
+        let mut cdf = Cdf::default();
+        for pos in 0..self.dims() {
+            let var = self.vars[pos] as usize;
+            let k = self.conditionals.alphabet(pos);
+            for (r, ctx) in contexts.iter_mut().enumerate() {
+                self.conditionals.distribution(ctx, &mut q);
+                let x = if k > 1 {
+                    cdf.quantize(&q[..k]);
+                    visit(var, r, Some(&cdf))?
+                } else {
+                    visit(var, r, None)?
+                };
+                self.conditionals.observe(ctx, x);
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes row-major records in chunks of `chunk_records`, chunks in parallel.
+    pub fn encode(&self, records: &[u8], chunk_records: usize) -> Result<Vec<Vec<u8>>> {
+        let step = chunk_records.max(1) * self.dims();
+        records
+            .par_chunks(step)
+            .map(|chunk| self.encode_chunk(chunk))
+            .collect()
+    }
+
+    /// Decodes chunks (with their record counts), in parallel, into row-major records.
+    pub fn decode(&self, chunks: &[(&[u8], usize)]) -> Result<Vec<u8>> {
+        let parts: Vec<Vec<u8>> = chunks
+            .par_iter()
+            .map(|&(s, n)| self.decode_chunk(s, n))
+            .collect::<Result<_>>()?;
+        Ok(parts.concat())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,64 @@
+use super::*;
+use crate::circuit::tests::random_circuit;
+use crate::rng::Rng;
+
+fn random_records(rng: &mut Rng, c: &Circuit, n: usize) -> Vec<u8> {
+    (0..n * c.dims())
+        .map(|i| rng.below(u64::from(c.alphabet()[i % c.dims()])) as u8)
+        .collect()
+}
+
+#[test]
+fn round_trip_random_circuits_and_data() {
+    let mut rng = Rng::new(31);
+    for trial in 0..60 {
+        let d = 1 + trial % 13;
+        let c = random_circuit(
+            &mut rng,
+            d,
+            if trial % 2 == 0 { 4 } else { 256 },
+            1 + trial % 4,
+        );
+        let codec = PcCodec::new(&c);
+        let n = rng.below(40) as usize;
+        let records = random_records(&mut rng, &c, n);
+        let chunks = codec.encode(&records, 1 + trial % 7).unwrap();
+        let counts: Vec<usize> = (0..chunks.len())
+            .map(|i| (n - i * (1 + trial % 7)).min(1 + trial % 7))
+            .collect();
+        let pairs: Vec<(&[u8], usize)> = chunks.iter().map(|c| c.as_slice()).zip(counts).collect();
+        assert_eq!(codec.decode(&pairs).unwrap(), records, "trial {trial}");
+    }
+}
+
+#[test]
+fn improbable_values_round_trip() {
+    // One dominant emission entry per row: every other value has tiny probability.
+    let mut rng = Rng::new(32);
+    let c = random_circuit(&mut rng, 6, 256, 2);
+    let mut emission = c.emissions().to_vec();
+    for (i, w) in emission.iter_mut().enumerate() {
+        *w = if i % 97 == 0 { 1.0 } else { 1e-30 };
+    }
+    let c = Circuit::new(
+        2,
+        c.alphabet().to_vec(),
+        c.tree().clone(),
+        c.prior().to_vec(),
+        c.transitions().to_vec(),
+        emission,
+    )
+    .unwrap();
+    let codec = PcCodec::new(&c);
+    let records = random_records(&mut rng, &c, 50);
+    let stream = codec.encode_chunk(&records).unwrap();
+    assert_eq!(codec.decode_chunk(&stream, 50).unwrap(), records);
+}
+
+#[test]
+fn rejects_values_outside_alphabet() {
+    let mut rng = Rng::new(33);
+    let c = random_circuit(&mut rng, 3, 2, 2);
+    let bad = vec![255u8; 3];
+    assert!(PcCodec::new(&c).encode_chunk(&bad).is_err());
+}

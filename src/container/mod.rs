@@ -1,0 +1,226 @@
+//! The `.pcz` container (format-spec/FORMAT.md): how the original bytes are rebuilt, the
+//! model (embedded or referenced by hash), and a chunk index followed by the chunks.
+//!
+//! Knows nothing of learning; decoding a `pc` chunk needs only a circuit and the codec.
+
+mod read;
+mod write;
+
+pub use read::{parse, Parsed};
+pub use write::{compress, CompressOptions, ModelMode};
+
+use crate::circuit::Circuit;
+use crate::codec::PcCodec;
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+
+/// First four bytes of a `.pcz` file.
+pub const MAGIC: [u8; 4] = *b"PCZ\x1a";
+/// Container format version written by this build.
+pub const VERSION: u16 = 1;
+
+/// Flag bit: the file embeds its model.
+pub const FLAG_MODEL_EMBEDDED: u16 = 1;
+/// Flag bit: the file references an external model by hash.
+pub const FLAG_MODEL_REFERENCED: u16 = 2;
+
+/// How a chunk's payload is coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    /// The raw bytes.
+    Stored,
+    /// The circuit codec (records coded with the model).
+    Pc,
+    /// A zstd frame of the raw bytes (the general-purpose fallback).
+    Zstd,
+}
+
+impl Codec {
+    /// The byte that identifies the codec in the chunk index.
+    pub fn id(self) -> u8 {
+        match self {
+            Codec::Stored => 0,
+            Codec::Pc => 1,
+            Codec::Zstd => 2,
+        }
+    }
+
+    fn from_id(id: u8) -> Result<Self> {
+        match id {
+            0 => Ok(Codec::Stored),
+            1 => Ok(Codec::Pc),
+            2 => Ok(Codec::Zstd),
+            other => Err(Error::Unsupported {
+                what: format!("chunk codec {other}"),
+            }),
+        }
+    }
+}
+
+/// One entry of the chunk index.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Chunk {
+    /// Codec of the payload.
+    pub codec: Codec,
+    /// Whole records in the chunk.
+    pub records: u32,
+    /// Payload bytes in the file.
+    pub stored_size: u32,
+    /// XXH3-64 of the chunk's original bytes.
+    pub checksum: u64,
+}
+
+/// Where the model comes from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Model {
+    /// No chunk uses the circuit codec.
+    None,
+    /// An external model file with this hash (and a name to help find it).
+    Referenced {
+        /// XXH3-128 of the model file.
+        hash: u128,
+        /// File name given at compression time.
+        name: String,
+    },
+    /// The model file bytes are inside the container.
+    Embedded {
+        /// XXH3-128 of the model file.
+        hash: u128,
+        /// Size of the model file.
+        bytes: u64,
+    },
+}
+
+/// Everything but the chunk payloads: enough to rebuild the original bytes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Header {
+    /// Container version.
+    pub version: u16,
+    /// Size of the original file.
+    pub original_size: u64,
+    /// Bytes per record (D).
+    pub record_size: u32,
+    /// Number of records.
+    pub record_count: u64,
+    /// Bytes kept verbatim before the records (e.g. an IDX header).
+    pub prefix: Vec<u8>,
+    /// Bytes kept verbatim after the records (less than one record).
+    pub suffix: Vec<u8>,
+    /// The model.
+    pub model: Model,
+    /// The chunk index.
+    pub chunks: Vec<Chunk>,
+    /// XXH3-64 of the original file.
+    pub content_checksum: u64,
+}
+
+/// Limits a decoder enforces before allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest original size accepted.
+    pub max_output: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_output: 4 << 30,
+        }
+    }
+}
+
+/// Decompresses a parsed container. `model` must be given when the file references one.
+pub fn decompress(parsed: &Parsed<'_>, external: Option<&Circuit>) -> Result<Vec<u8>> {
+    let header = &parsed.header;
+    let circuit = resolve_model(parsed, external)?;
+    let codec = circuit.as_ref().map(PcCodec::new);
+    let d = header.record_size as usize;
+    let parts: Vec<Vec<u8>> = header
+        .chunks
+        .par_iter()
+        .zip(parsed.payloads.par_iter())
+        .enumerate()
+        .map(|(i, (chunk, payload))| decode_chunk(i, chunk, payload, d, codec.as_ref()))
+        .collect::<Result<_>>()?;
+    let mut out = Vec::with_capacity(header.original_size as usize);
+    out.extend_from_slice(&header.prefix);
+    parts.iter().for_each(|p| out.extend_from_slice(p));
+    out.extend_from_slice(&header.suffix);
+    if out.len() as u64 != header.original_size
+        || xxhash_rust::xxh3::xxh3_64(&out) != header.content_checksum
+    {
+        return Err(Error::format("pcz file", "content checksum mismatch"));
+    }
+    Ok(out)
+}
+
+fn resolve_model(parsed: &Parsed<'_>, external: Option<&Circuit>) -> Result<Option<Circuit>> {
+    match &parsed.header.model {
+        Model::None => Ok(None),
+        Model::Embedded { hash, .. } => {
+            let circuit = Circuit::from_bytes(parsed.model_bytes)?;
+            if circuit.hash() != *hash {
+                return Err(Error::format(
+                    "pcz file",
+                    "embedded model does not match its hash",
+                ));
+            }
+            Ok(Some(circuit))
+        }
+        Model::Referenced { hash, name } => {
+            let circuit = external.ok_or_else(|| {
+                Error::parameter(format!("this file was compressed with model {name:?} (hash {hash:032x}); pass it with --model"))
+            })?;
+            if circuit.hash() != *hash {
+                return Err(Error::parameter(format!(
+                    "wrong model: the file needs {name:?} (hash {hash:032x}), the given model has hash {:032x}",
+                    circuit.hash()
+                )));
+            }
+            Ok(Some(circuit.clone()))
+        }
+    }
+}
+
+fn decode_chunk(
+    index: usize,
+    chunk: &Chunk,
+    payload: &[u8],
+    d: usize,
+    codec: Option<&PcCodec>,
+) -> Result<Vec<u8>> {
+    let raw_size = chunk.records as usize * d;
+    let raw = match chunk.codec {
+        Codec::Stored => payload.to_vec(),
+        Codec::Zstd => zstd::bulk::decompress(payload, raw_size)
+            .map_err(|e| Error::format("pcz file", format!("chunk {index}: zstd: {e}")))?,
+        Codec::Pc => {
+            let codec = codec.ok_or_else(|| {
+                Error::format(
+                    "pcz file",
+                    format!("chunk {index} needs a model but none is present"),
+                )
+            })?;
+            if codec.dims() != d {
+                return Err(Error::format(
+                    "pcz file",
+                    "model record size differs from the file's",
+                ));
+            }
+            codec
+                .decode_chunk(payload, chunk.records as usize)
+                .map_err(|e| Error::format("pcz file", format!("chunk {index}: {e}")))?
+        }
+    };
+    if raw.len() != raw_size || xxhash_rust::xxh3::xxh3_64(&raw) != chunk.checksum {
+        return Err(Error::format(
+            "pcz file",
+            format!("chunk {index} checksum mismatch (corrupt data)"),
+        ));
+    }
+    Ok(raw)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+//! Writing a container: layout, model section, chunks coded by whichever codec is smallest.
+
+use super::{Chunk, Codec, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED, MAGIC, VERSION};
+use crate::circuit::Circuit;
+use crate::codec::{PcCodec, DEFAULT_CHUNK_RECORDS};
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Whether the model goes inside the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelMode {
+    /// Store only the model's hash and this name; decompression needs the model file.
+    Reference(String),
+    /// Store the model file inside the container.
+    Embed,
+}
+
+/// What to compress and how.
+#[derive(Debug, Clone)]
+pub struct CompressOptions<'a> {
+    /// The circuit for `pc` chunks (records must be `circuit.dims()` bytes), if any.
+    pub model: Option<(&'a Circuit, ModelMode)>,
+    /// Bytes before the records, kept verbatim (e.g. an IDX header).
+    pub prefix_len: usize,
+    /// Bytes per record when there is no model (ignored with a model).
+    pub record_size: usize,
+    /// Records per chunk.
+    pub chunk_records: usize,
+    /// zstd level of the fallback codec.
+    pub zstd_level: i32,
+}
+
+impl Default for CompressOptions<'_> {
+    fn default() -> Self {
+        CompressOptions {
+            model: None,
+            prefix_len: 0,
+            record_size: 1,
+            chunk_records: DEFAULT_CHUNK_RECORDS,
+            zstd_level: 19,
+        }
+    }
+}
+
+/// Compresses `input` into a `.pcz` container.
+pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> {
+    let d = match &options.model {
+        Some((c, _)) => c.dims(),
+        None => options.record_size.max(1),
+    };
+    let prefix_len = options.prefix_len.min(input.len());
+    let body = &input[prefix_len..];
+    let count = body.len() / d;
+    let (records, suffix) = body.split_at(count * d);
+    let codec = options.model.as_ref().map(|(c, _)| PcCodec::new(c));
+    let chunk_records = if codec.is_some() {
+        options.chunk_records.max(1)
+    } else {
+        // Without a model records are plain bytes: chunk by about 1 MiB.
+        (1 << 20) / d + 1
+    };
+    let coded: Vec<(Chunk, Vec<u8>)> = records
+        .par_chunks(chunk_records * d)
+        .map(|raw| code_chunk(raw, d, codec.as_ref(), options.zstd_level))
+        .collect::<Result<_>>()?;
+    let mut out = Vec::new();
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    let flags = match &options.model {
+        Some((_, ModelMode::Embed)) => FLAG_MODEL_EMBEDDED,
+        Some((_, ModelMode::Reference(_))) => FLAG_MODEL_REFERENCED,
+        None => 0,
+    };
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&(input.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(d as u32).to_le_bytes());
+    out.extend_from_slice(&(count as u64).to_le_bytes());
+    put_bytes(&mut out, &input[..prefix_len]);
+    put_bytes(&mut out, suffix);
+    write_model(&mut out, &options.model)?;
+    out.extend_from_slice(&(coded.len() as u32).to_le_bytes());
+    for (chunk, payload) in &coded {
+        out.push(chunk.codec.id());
+        out.extend_from_slice(&chunk.records.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&chunk.checksum.to_le_bytes());
+    }
+    let header_checksum = xxh3_64(&out);
+    out.extend_from_slice(&header_checksum.to_le_bytes());
+    for (_, payload) in &coded {
+        out.extend_from_slice(payload);
+    }
+    out.extend_from_slice(&xxh3_64(input).to_le_bytes());
+    Ok(out)
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn write_model(out: &mut Vec<u8>, model: &Option<(&Circuit, ModelMode)>) -> Result<()> {
+    let Some((circuit, mode)) = model else {
+        return Ok(());
+    };
+    let bytes = circuit.to_bytes();
+    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes());
+    match mode {
+        ModelMode::Reference(name) => {
+            let name = name.as_bytes();
+            let len = u16::try_from(name.len())
+                .map_err(|_| Error::parameter("model name longer than 65535 bytes"))?;
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(name);
+        }
+        ModelMode::Embed => {
+            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            out.extend_from_slice(&bytes);
+        }
+    }
+    Ok(())
+}
+
+/// Codes one chunk with every applicable codec (pc only when the values fit the model's
+/// alphabet) and keeps the smallest (ties: stored, then
+/// zstd, then pc, the cheapest to decode first).
+fn code_chunk(raw: &[u8], d: usize, pc: Option<&PcCodec>, level: i32) -> Result<(Chunk, Vec<u8>)> {
+    let mut best = (Codec::Stored, raw.to_vec());
+    let zstd = zstd::bulk::compress(raw, level)?;
+    if zstd.len() < best.1.len() {
+        best = (Codec::Zstd, zstd);
+    }
+    if let Some(codec) = pc.filter(|c| c.accepts(raw)) {
+        let coded = codec.encode_chunk(raw)?;
+        if coded.len() < best.1.len() {
+            best = (Codec::Pc, coded);
+        }
+    }
+    let records = u32::try_from(raw.len() / d)
+        .map_err(|_| Error::parameter("too many records in a chunk"))?;
+    let stored_size =
+        u32::try_from(best.1.len()).map_err(|_| Error::parameter("chunk larger than 4 GiB"))?;
+    let chunk = Chunk {
+        codec: best.0,
+        records,
+        stored_size,
+        checksum: xxh3_64(raw),
+    };
+    Ok((chunk, best.1))
+}
