@@ -1,7 +1,7 @@
 //! `pcz compress`: a file in, a `.pcz` container out.
 
 use super::eval::read_model;
-use super::files::{read_input, remove_verified_input, Sink};
+use super::files::{read_input, remove_verified_input, OutputArgs, Sink};
 use super::progress::Progress;
 use crate::container::{self, CompressOptions, Limits, ModelMode};
 use crate::data::IdxHeader;
@@ -25,21 +25,8 @@ use std::time::Instant;
 pub struct CompressArgs {
     /// File to compress (`-` for stdin).
     pub input: PathBuf,
-    /// Output file (`-` for stdout).
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
-    /// Write to stdout.
-    #[arg(short = 'c', long)]
-    pub stdout: bool,
-    /// Overwrite an existing output.
-    #[arg(short, long)]
-    pub force: bool,
-    /// Keep the input (the default; accepted for zstd compatibility).
-    #[arg(short, long)]
-    pub keep: bool,
-    /// Delete the input after the output was verified by decompressing it.
-    #[arg(long, conflicts_with = "keep")]
-    pub rm: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Model file (from `pcz train`) whose circuit codes the records.
     #[arg(short, long)]
     pub model: Option<PathBuf>,
@@ -57,7 +44,7 @@ pub struct CompressArgs {
 /// Runs `pcz compress`.
 pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
     let input = read_input(&args.input)?;
-    let sink = Sink::choose(&args.input, args.output.as_deref(), args.stdout, |p| {
+    let sink = Sink::choose(&args.input, args.out.output.as_deref(), args.out.stdout, |p| {
         Ok(append_ext(p))
     })?;
     let model = args.model.as_deref().map(read_model).transpose()?;
@@ -83,11 +70,11 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
     let packed = container::compress(&input, &options)?;
     let seconds = started.elapsed().as_secs_f64();
     spinner.finish_and_clear();
-    if args.rm {
+    if args.out.rm {
         verify(&packed, &input, model.as_ref())?;
     }
-    sink.write(&packed, args.force)?;
-    if args.rm {
+    sink.write(&packed, args.out.force)?;
+    if args.out.rm {
         remove_verified_input(&args.input)?;
     }
     if args.json {

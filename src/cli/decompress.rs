@@ -1,7 +1,7 @@
 //! `pcz decompress`: a `.pcz` container back to the identical original bytes.
 
 use super::eval::read_model;
-use super::files::{read_input, remove_verified_input, Sink};
+use super::files::{read_input, remove_verified_input, OutputArgs, Sink};
 use super::progress::Progress;
 use crate::container::{self, Limits};
 use crate::{Error, Result};
@@ -16,21 +16,8 @@ use std::path::{Path, PathBuf};
 pub struct DecompressArgs {
     /// File to decompress (`-` for stdin).
     pub input: PathBuf,
-    /// Output file (`-` for stdout).
-    #[arg(short, long)]
-    pub output: Option<PathBuf>,
-    /// Write to stdout.
-    #[arg(short = 'c', long)]
-    pub stdout: bool,
-    /// Overwrite an existing output.
-    #[arg(short, long)]
-    pub force: bool,
-    /// Keep the input (the default).
-    #[arg(short, long)]
-    pub keep: bool,
-    /// Delete the input after a successful, checksum-verified decompression.
-    #[arg(long, conflicts_with = "keep")]
-    pub rm: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// Model file, for containers that reference one.
     #[arg(short, long)]
     pub model: Option<PathBuf>,
@@ -41,7 +28,7 @@ pub struct DecompressArgs {
 
 /// Runs `pcz decompress`.
 pub fn run(args: &DecompressArgs, progress: &Progress) -> Result<()> {
-    let sink = Sink::choose(&args.input, args.output.as_deref(), args.stdout, strip_ext)?;
+    let sink = Sink::choose(&args.input, args.out.output.as_deref(), args.out.stdout, strip_ext)?;
     let packed = read_input(&args.input)?;
     let model = args.model.as_deref().map(read_model).transpose()?;
     let limits = Limits {
@@ -52,8 +39,8 @@ pub fn run(args: &DecompressArgs, progress: &Progress) -> Result<()> {
     let out = container::decompress(&parsed, model.as_ref())
         .map_err(|e| super::in_file(&args.input, e))?;
     spinner.finish_and_clear();
-    sink.write(&out, args.force)?;
-    if args.rm {
+    sink.write(&out, args.out.force)?;
+    if args.out.rm {
         remove_verified_input(&args.input)?;
     }
     Ok(())

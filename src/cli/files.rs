@@ -5,6 +5,26 @@ use crate::{Error, Result};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+/// Output options shared by compress and decompress (zstd's habits).
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Output file (`-` for stdout).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Write to stdout.
+    #[arg(short = 'c', long)]
+    pub stdout: bool,
+    /// Overwrite an existing output.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Keep the input (the default).
+    #[arg(short, long)]
+    pub keep: bool,
+    /// Delete the input, only after its output was verified.
+    #[arg(long, conflicts_with = "keep")]
+    pub rm: bool,
+}
+
 /// Reads a whole input (`-` = stdin), naming the file in errors.
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     if path == Path::new("-") {
