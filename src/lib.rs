@@ -16,6 +16,7 @@ pub mod bytes;
 pub mod circuit;
 pub mod data;
 pub mod error;
+pub mod kt;
 pub mod learn;
 pub mod rng;
 
