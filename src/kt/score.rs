@@ -5,7 +5,8 @@
 //!   run picks the cheapest of three exact totals (all correct programs; only those cheaper
 //!   than their raw bytes; none), paying 2 mode bits, 1 flag bit per sequence, a binary-safe
 //!   joint fallback (raw bytes concatenated, then compressed) and the fallback sequences'
-//!   lengths when lengths vary. It can never be worse than its own fallback plus flags.
+//!   lengths when lengths vary (no per-sequence flags in the "no programs" mode). It is never
+//!   worse than its own fallback by more than the 2 mode bits.
 //! - `kt-compat`: the released KT evaluator's conventions: programs and fallback joined with
 //!   `#_#_#_#_#_#_#` and gzipped, fallback bytes read as Latin-1 and re-encoded as UTF-8,
 //!   1 flag bit per sequence, precision from `\n`-joined gzip; DSL programs are charged the
@@ -374,14 +375,15 @@ pub fn metrics(preds: &[Pred], rows: &mut [Row], o: &ScoreOptions) -> Metrics {
         for (k, sel) in options.iter().enumerate() {
             let pb = program_bits(*sel);
             let (fb, _) = fallback_bits(&|i| !sel(i));
-            let t = pb + fb;
-            if best.is_none_or(|b| t < b.0 + b.1) {
-                best = Some((pb, fb, 0.0, k));
+            let t = pb + fb + if k == 2 { 0.0 } else { n as f64 };
+            if best.as_ref().is_none_or(|b| t < b.2) {
+                best = Some((pb, fb, t, k));
             }
         }
         let (programs, fallback, _, k) = best.expect("three options");
         let used_sel: Vec<bool> = (0..n).map(|i| options[k](i)).collect();
-        let flags = n as f64 + 2.0;
+        // Mode "no programs" needs no per-sequence flags: only the 2 mode bits.
+        let flags = if k == 2 { 2.0 } else { n as f64 + 2.0 };
         let total = programs + fallback + flags;
         let solved = |i: usize| correct[i];
         let precision = if correct.iter().any(|&c| c) {
