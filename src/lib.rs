@@ -21,6 +21,7 @@ pub mod coder;
 pub mod container;
 pub mod data;
 pub mod error;
+pub mod kt;
 pub mod learn;
 pub mod rng;
 

@@ -44,9 +44,12 @@ pub struct CompressArgs {
 /// Runs `pcz compress`.
 pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
     let input = read_input(&args.input)?;
-    let sink = Sink::choose(&args.input, args.out.output.as_deref(), args.out.stdout, |p| {
-        Ok(append_ext(p))
-    })?;
+    let sink = Sink::choose(
+        &args.input,
+        args.out.output.as_deref(),
+        args.out.stdout,
+        |p| Ok(append_ext(p)),
+    )?;
     let model = args.model.as_deref().map(read_model).transpose()?;
     let mode = if args.embed_model {
         ModelMode::Embed

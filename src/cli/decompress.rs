@@ -28,7 +28,12 @@ pub struct DecompressArgs {
 
 /// Runs `pcz decompress`.
 pub fn run(args: &DecompressArgs, progress: &Progress) -> Result<()> {
-    let sink = Sink::choose(&args.input, args.out.output.as_deref(), args.out.stdout, strip_ext)?;
+    let sink = Sink::choose(
+        &args.input,
+        args.out.output.as_deref(),
+        args.out.stdout,
+        strip_ext,
+    )?;
     let packed = read_input(&args.input)?;
     let model = args.model.as_deref().map(read_model).transpose()?;
     let limits = Limits {

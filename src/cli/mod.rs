@@ -7,6 +7,7 @@ mod eval;
 mod files;
 mod input;
 mod inspect;
+mod kt;
 mod progress;
 mod train;
 
@@ -38,6 +39,8 @@ enum Command {
     Compress(compress::CompressArgs),
     Decompress(decompress::DecompressArgs),
     Inspect(inspect::InspectArgs),
+    /// KoLMogorov-Test harness: sample tasks, load tasks, run generators, score predictions.
+    Kt(Box<kt::KtArgs>),
 }
 
 /// Parses the process arguments, runs the subcommand and maps the outcome to an exit code:
@@ -51,12 +54,13 @@ pub fn run() -> ExitCode {
             .build_global();
     }
     let progress = progress::Progress::new(cli.quiet);
-    let result = match &cli.command {
-        Command::Train(args) => train::run(args, &progress),
-        Command::Eval(args) => eval::run(args, &progress),
-        Command::Compress(args) => compress::run(args, &progress),
-        Command::Decompress(args) => decompress::run(args, &progress),
-        Command::Inspect(args) => inspect::run(args),
+    let result = match cli.command {
+        Command::Train(args) => train::run(&args, &progress),
+        Command::Eval(args) => eval::run(&args, &progress),
+        Command::Compress(args) => compress::run(&args, &progress),
+        Command::Decompress(args) => decompress::run(&args, &progress),
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Kt(args) => kt::run(*args).map_err(crate::Error::Parameter),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
