@@ -28,6 +28,9 @@ pub struct Cli {
     /// Print nothing but errors (no progress bars).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Log progress lines (e.g. one per training epoch) even when stderr is not a terminal.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,7 +56,7 @@ pub fn run() -> ExitCode {
             .num_threads(n.max(1))
             .build_global();
     }
-    let progress = progress::Progress::new(cli.quiet);
+    let progress = progress::Progress::new(cli.quiet, cli.verbose);
     let result = match cli.command {
         Command::Train(args) => train::run(&args, &progress),
         Command::Eval(args) => eval::run(&args, &progress),

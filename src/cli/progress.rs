@@ -7,13 +7,16 @@ use std::io::IsTerminal;
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
     visible: bool,
+    verbose: bool,
 }
 
 impl Progress {
-    /// Visible only when stderr is a terminal and not `quiet`.
-    pub fn new(quiet: bool) -> Self {
+    /// Bars are visible only when stderr is a terminal and not `quiet`; `verbose` makes
+    /// notes (e.g. one line per epoch) print even when stderr is a file or a pipe.
+    pub fn new(quiet: bool, verbose: bool) -> Self {
         Progress {
             visible: !quiet && std::io::stderr().is_terminal(),
+            verbose: verbose && !quiet,
         }
     }
 
@@ -41,10 +44,12 @@ impl Progress {
         s
     }
 
-    /// Prints a line above any bar (only when visible).
+    /// Prints a line above any bar (when bars are visible, or with `--verbose`).
     pub fn note(&self, bar: &ProgressBar, line: String) {
         if self.visible {
             bar.println(line);
+        } else if self.verbose {
+            eprintln!("{line}");
         }
     }
 }

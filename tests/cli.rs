@@ -1,0 +1,250 @@
+//! End-to-end tests of the `pcz` binary on the bundled fixtures: train, eval, compress,
+//! decompress, inspect, error handling and exit codes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const DIGITS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/testdata/digits/digits-images-idx3-ubyte.gz"
+);
+
+fn pcz(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pcz"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run pcz")
+}
+
+fn ok(args: &[&str], dir: &Path) -> Output {
+    let out = pcz(args, dir);
+    assert!(
+        out.status.success(),
+        "pcz {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn fails(args: &[&str], dir: &Path, code: i32, fragment: &str) {
+    let out = pcz(args, dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "pcz {args:?}: {stderr}");
+    assert!(
+        stderr.contains(fragment),
+        "pcz {args:?}: expected {fragment:?} in {stderr:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Trains a small model on the bundled digits and writes the first 300 digits as a plain
+/// IDX file; returns (dir, model path, idx path).
+fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("digits.pcm");
+    ok(
+        &[
+            "train",
+            DIGITS,
+            "-o",
+            "digits.pcm",
+            "--hidden",
+            "4",
+            "--epochs",
+            "3",
+            "--full-epochs",
+            "1",
+        ],
+        dir.path(),
+    );
+    let mut bytes = Vec::new();
+    use std::io::Read;
+    flate2::read::GzDecoder::new(std::fs::File::open(DIGITS).unwrap())
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let n = 300u32;
+    bytes[4..8].copy_from_slice(&n.to_be_bytes());
+    bytes.truncate(16 + 300 * 64);
+    let idx = dir.path().join("d300.idx");
+    std::fs::write(&idx, &bytes).unwrap();
+    (dir, model, idx)
+}
+
+#[test]
+fn train_eval_compress_decompress_round_trip() {
+    let (dir, _model, idx) = setup();
+    let d = dir.path();
+    let eval = ok(&["eval", "digits.pcm", "d300.idx", "--json"], d);
+    let json: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(json["records"], 300);
+    assert_eq!(json["dims"], 64);
+    let bpd = json["bpd"].as_f64().unwrap();
+    assert!(bpd > 0.5 && bpd < 3.0, "digits bpd {bpd}");
+
+    let report = ok(
+        &["compress", "--model", "digits.pcm", "d300.idx", "--json"],
+        d,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert!(
+        report["pc_chunks"].as_u64().unwrap() >= 1,
+        "the circuit codes the digits: {report}"
+    );
+    let actual = report["actual_bpd"].as_f64().unwrap();
+    assert!(actual < bpd + 0.05, "actual {actual} vs model {bpd}");
+
+    let original = std::fs::read(&idx).unwrap();
+    std::fs::rename(&idx, d.join("orig.idx")).unwrap();
+    ok(&["decompress", "--model", "digits.pcm", "d300.idx.pcz"], d);
+    assert_eq!(std::fs::read(&idx).unwrap(), original);
+
+    // zstd-style short form, to stdout.
+    let out = ok(&["-d", "--model", "digits.pcm", "d300.idx.pcz", "-c"], d);
+    assert_eq!(out.stdout, original);
+}
+
+#[test]
+fn referenced_model_is_required_and_checked() {
+    let (dir, _model, _idx) = setup();
+    let d = dir.path();
+    ok(
+        &[
+            "compress",
+            "--model",
+            "digits.pcm",
+            "d300.idx",
+            "-o",
+            "ref.pcz",
+        ],
+        d,
+    );
+    fails(
+        &["decompress", "ref.pcz", "-o", "x"],
+        d,
+        1,
+        "pass it with --model",
+    );
+    ok(
+        &[
+            "train",
+            DIGITS,
+            "-o",
+            "other.pcm",
+            "--hidden",
+            "3",
+            "--epochs",
+            "1",
+            "--full-epochs",
+            "0",
+        ],
+        d,
+    );
+    fails(
+        &["decompress", "ref.pcz", "-o", "x", "--model", "other.pcm"],
+        d,
+        1,
+        "wrong model",
+    );
+    assert!(!d.join("x").exists(), "no output on error");
+}
+
+#[test]
+fn embedded_model_decodes_alone_and_inspect_reports_it() {
+    let (dir, _model, idx) = setup();
+    let d = dir.path();
+    ok(
+        &[
+            "compress",
+            "--model",
+            "digits.pcm",
+            "--embed-model",
+            "d300.idx",
+            "-o",
+            "emb.pcz",
+        ],
+        d,
+    );
+    let out = ok(&["decompress", "emb.pcz", "-c"], d);
+    assert_eq!(out.stdout, std::fs::read(&idx).unwrap());
+    let inspect = ok(&["inspect", "emb.pcz", "--json"], d);
+    let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(json["model"]["kind"], "embedded");
+    assert_eq!(json["record_size"], 64);
+    assert_eq!(json["prefix_bytes"], 16, "the IDX header is kept verbatim");
+}
+
+#[test]
+fn same_seed_same_model_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = [
+        "train",
+        DIGITS,
+        "--hidden",
+        "3",
+        "--epochs",
+        "2",
+        "--full-epochs",
+        "1",
+        "--valid",
+        "0.1",
+    ];
+    ok(&[&args[..], &["-T", "1", "-o", "a.pcm"]].concat(), d);
+    ok(&[&args[..], &["-T", "2", "-o", "b.pcm"]].concat(), d);
+    assert_eq!(
+        std::fs::read(d.join("a.pcm")).unwrap(),
+        std::fs::read(d.join("b.pcm")).unwrap()
+    );
+}
+
+#[test]
+fn stdin_to_stdout_round_trip_without_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let input: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pcz"))
+        .args(["compress", "-", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let packed = child.wait_with_output().unwrap();
+    assert!(packed.status.success());
+    std::fs::write(dir.path().join("x.pcz"), &packed.stdout).unwrap();
+    let out = ok(&["decompress", "x.pcz", "-c"], dir.path());
+    assert_eq!(out.stdout, input);
+}
+
+#[test]
+fn errors_are_one_line_with_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.bin"), b"hello hello hello").unwrap();
+    ok(&["compress", "a.bin"], d);
+    fails(&["compress", "a.bin"], d, 1, "already exists");
+    ok(&["compress", "a.bin", "-f"], d);
+    fails(&["decompress", "a.bin", "-o", "out"], d, 1, "a.bin");
+    fails(&["decompress", "missing.pcz"], d, 1, "missing.pcz");
+    fails(&["compress", "-"], d, 1, "give -c");
+    fails(&["frobnicate"], d, 2, "unrecognized subcommand");
+    std::fs::write(d.join("bad.pcm"), b"PCZM garbage").unwrap();
+    fails(&["eval", "bad.pcm", DIGITS], d, 1, "bad.pcm");
+    fails(&["train", "a.bin", "-o", "m.pcm"], d, 1, "a.bin");
+}
+
+#[test]
+fn rm_deletes_input_only_after_verified_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.bin"), vec![7u8; 10_000]).unwrap();
+    ok(&["compress", "a.bin", "--rm"], d);
+    assert!(!d.join("a.bin").exists());
+    ok(&["decompress", "a.bin.pcz"], d);
+    assert_eq!(std::fs::read(d.join("a.bin")).unwrap(), vec![7u8; 10_000]);
+    assert!(
+        d.join("a.bin.pcz").exists(),
+        "decompress keeps its input by default"
+    );
+}
