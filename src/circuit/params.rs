@@ -149,14 +149,12 @@ impl Params {
                         let p: f64 = self.prior.iter().zip(beta.iter()).map(|(a, b)| a * b).sum();
                         return log_scale + p.ln();
                     }
+                    // msg[j] = sum_k W[j][k] beta[k], as scaled rows of W^T (vectorises).
                     let msg = &mut ws.msg[pos * m..(pos + 1) * m];
-                    let w = &self.transition[l];
-                    for (j, mj) in msg.iter_mut().enumerate() {
-                        *mj = w[j * m..(j + 1) * m]
-                            .iter()
-                            .zip(beta.iter())
-                            .map(|(a, b)| a * b)
-                            .sum();
+                    msg.fill(0.0);
+                    for (k, &bk) in beta.iter().enumerate() {
+                        let row = &self.transition_t[l][k * m..(k + 1) * m];
+                        msg.iter_mut().zip(row).for_each(|(mj, w)| *mj += bk * w);
                     }
                 }
                 None => {
