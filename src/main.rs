@@ -1,1 +1,5 @@
-fn main() {}
+//! The `pcz` command: everything is in `pcz::cli`.
+
+fn main() -> std::process::ExitCode {
+    pcz::cli::run()
+}
