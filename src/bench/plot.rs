@@ -120,17 +120,53 @@ fn draw(out: &mut String, points: &[Point], unit: &str) {
         escape(unit)
     );
     legend(out, right + 16.0);
-    for p in points {
-        let (px, py) = (x(p.speed), y(p.bits));
+    let anchors: Vec<(f64, f64)> = points.iter().map(|p| (x(p.speed), y(p.bits))).collect();
+    let labels = place_labels(points, &anchors);
+    for ((p, &(px, py)), &ly) in points.iter().zip(&anchors).zip(&labels) {
         let _ = writeln!(out, "{}", marker(p.variant, px, py));
+        if (ly - py).abs() > 1.0 {
+            let _ = writeln!(
+                out,
+                r##"<line x1="{px:.1}" y1="{py:.1}" x2="{:.1}" y2="{:.1}" stroke="#999"/>"##,
+                px + 6.0,
+                ly - 4.0
+            );
+        }
         let _ = writeln!(
             out,
-            r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
+            r#"<text x="{:.1}" y="{ly:.1}">{}</text>"#,
             px + 7.0,
-            py + 4.0,
             escape(&p.label)
         );
     }
+}
+
+/// Baselines for the labels: next to each point, moved down past any label already placed
+/// that it would overlap, so that close points stay readable.
+fn place_labels(points: &[Point], anchors: &[(f64, f64)]) -> Vec<f64> {
+    const LINE: f64 = 13.0;
+    const CHAR: f64 = 6.5;
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| anchors[a].1.total_cmp(&anchors[b].1));
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
+    let mut baselines = vec![0.0; points.len()];
+    for i in order {
+        let (px, py) = anchors[i];
+        let (x0, x1) = (
+            px + 7.0,
+            px + 7.0 + CHAR * points[i].label.chars().count() as f64,
+        );
+        let mut ly = py + 4.0;
+        while let Some(&(_, _, other)) = placed
+            .iter()
+            .find(|&&(a, b, other)| a < x1 && x0 < b && (ly - other).abs() < LINE)
+        {
+            ly = other + LINE;
+        }
+        placed.push((x0, x1, ly));
+        baselines[i] = ly;
+    }
+    baselines
 }
 
 fn legend(out: &mut String, left: f64) {
@@ -195,6 +231,22 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_labels_are_moved_apart() {
+        let point = |label: &str| Point {
+            speed: 1.0,
+            bits: 1.0,
+            label: label.to_string(),
+            variant: Variant::WholeSet,
+        };
+        let points = [point("zstd -19"), point("zstd -22"), point("far away")];
+        let anchors = [(100.0, 200.0), (102.0, 201.0), (600.0, 200.0)];
+        let baselines = place_labels(&points, &anchors);
+        assert_eq!(baselines[0], 204.0);
+        assert_eq!(baselines[1], 217.0, "pushed one line below the first");
+        assert_eq!(baselines[2], 204.0, "no overlap, stays beside its point");
+    }
 
     #[test]
     fn ticks_and_labels() {
