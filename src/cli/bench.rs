@@ -100,9 +100,15 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
 }
 
-/// One line per finished row on stderr, so a long run shows where it is.
+/// One line per finished row on stderr, so a long run shows where it is and what it found.
 fn progress(row: &Measurement) {
-    eprintln!("  {} ({}): {}", row.compressor, row.variant, row.status);
+    let bits = row
+        .bits_per_byte()
+        .map_or_else(String::new, |b| format!(", {b:.4} bits per byte"));
+    eprintln!(
+        "  {} ({}): {}{bits}",
+        row.compressor, row.variant, row.status
+    );
 }
 
 /// Reads `files` (dropping `skip` leading bytes of each) into records of `record_size`,
