@@ -8,11 +8,13 @@
 //! - [`circuit`]: the model as data, exact likelihoods, coding conditionals, the model file;
 //! - [`learn`]: structure (mutual information, Chow-Liu tree, HCLT) and parameter (EM)
 //!   learning. Encoder-side only; nothing on the decoding path uses it.
+//! - [`bench`]: pcz against other compressors on the same bytes, every result verified.
 //! - [`error`]: the one error type.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod atomic;
+pub mod bench;
 pub mod bytes;
 pub mod circuit;
 pub mod cli;

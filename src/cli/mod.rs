@@ -1,6 +1,7 @@
 //! The `pcz` command line: argument parsing (clap) and one module per subcommand. Uses only
 //! the library's public API.
 
+mod bench;
 mod compress;
 mod decompress;
 mod eval;
@@ -42,6 +43,7 @@ enum Command {
     Compress(compress::CompressArgs),
     Decompress(decompress::DecompressArgs),
     Inspect(inspect::InspectArgs),
+    Bench(bench::BenchArgs),
     /// KoLMogorov-Test harness: sample tasks, load tasks, run generators, score predictions.
     Kt(Box<kt::KtArgs>),
 }
@@ -63,6 +65,7 @@ pub fn run() -> ExitCode {
         Command::Compress(args) => compress::run(&args, &progress),
         Command::Decompress(args) => decompress::run(&args, &progress),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Kt(args) => kt::run(*args).map_err(crate::Error::Parameter),
     };
     match result {

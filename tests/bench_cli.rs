@@ -1,0 +1,84 @@
+//! `pcz bench` end to end: files in, table on stdout, JSON, CSV and SVG out, with no
+//! external programs on PATH.
+
+use std::process::Command;
+
+fn pcz() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pcz"))
+}
+
+#[test]
+fn bench_writes_table_json_csv_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..100 * 16)
+        .map(|i| ((i % 16) * 9 + i / 160) as u8)
+        .collect();
+    let mut file = vec![0xAB; 4];
+    file.extend_from_slice(&data);
+    let input = dir.path().join("records.bin");
+    std::fs::write(&input, &file).unwrap();
+    let (json, csv, svg) = (
+        dir.path().join("r.json"),
+        dir.path().join("r.csv"),
+        dir.path().join("r.svg"),
+    );
+    let out = pcz()
+        .env("PATH", dir.path())
+        .arg("bench")
+        .arg(&input)
+        .args(["--shape", "4x4", "--skip-bytes", "4", "--repeat", "1"])
+        .args(["--peers", "zstd-3,bzip2,cwebp"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--plot")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("records.bin: 100 records of 4x4, 1600 bytes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("bits/dim"), "{stdout}");
+    assert!(
+        stdout.contains("not installed: cwebp, dwebp not on PATH"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("verified").count(), 4, "{stdout}");
+
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["rows"].as_array().unwrap().len(), 6);
+    assert_eq!(report["rows"][0]["input_bytes"], 1600);
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv_text.lines().count(), 1 + 6);
+    assert!(std::fs::read_to_string(&svg)
+        .unwrap()
+        .contains(">bzip2 -9<"));
+}
+
+#[test]
+fn bench_rejects_records_that_do_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("odd.bin");
+    std::fs::write(&input, [1u8; 10]).unwrap();
+    let out = pcz()
+        .arg("bench")
+        .arg(&input)
+        .args(["--record-size", "3"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("odd.bin: 10 bytes after the first 0 do not split into records of 3"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
+}
