@@ -12,6 +12,7 @@
 pub mod external;
 pub mod machine;
 pub mod peers;
+pub mod pcz;
 pub mod plot;
 pub mod report;
 pub mod run;

@@ -8,20 +8,30 @@ use clap::Args;
 use crate::bench::external::{self, ToolFinder};
 use crate::bench::machine::Machine;
 use crate::bench::report::Report;
-use crate::bench::{peers, plot, run, select, Corpus, Measurement, Shape};
+use crate::bench::pcz::{Pcz, PczOptions};
+use crate::bench::{peers, plot, run, select, Availability, Corpus, Measurement, Peer, Shape};
+use crate::data::{self, Dataset, Format, IdxHeader, Layout, LoadOptions};
 use crate::{Error, Result};
 
-/// Compare compressors on the same bytes: ratio, bits, speed, every result verified.
+/// Compare pcz with other compressors on the same bytes: ratio, bits, speed, every result
+/// verified by a round trip.
 ///
-/// Runs zstd, xz, brotli, bzip2 and deflate in process, and cjxl, cwebp, optipng and zpaq
-/// when they are installed, on the whole set and on every record alone.
+/// pcz learns a circuit on the training split (--train, else the input itself) and codes
+/// the records with it; zstd, xz, brotli, bzip2 and deflate run in process, cjxl, cwebp,
+/// optipng and zpaq when installed; all on the whole set and on every record alone. IDX
+/// files (.gz too) are read as records of their image shape.
 ///
-/// Example: pcz bench t10k-images-idx3-ubyte --skip-bytes 16 --shape 28x28 --plot mnist.svg
+/// With no FILE: the bundled MNIST sample (train on 1,000 images, code 200 others).
+///
+/// Examples:
+///   pcz bench
+///   pcz bench t10k-images-idx3-ubyte.gz --train train-images-idx3-ubyte.gz --hidden 32
+///   pcz bench data.bin --record-size 64 --json out.json --csv out.csv --plot out.svg
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Files to compress. With --record-size or --shape they are split into records;
-    /// otherwise every file is one record.
-    #[arg(required = true)]
+    /// Files to compress (default: the bundled MNIST test sample). IDX files give records
+    /// of their image shape; other files are split by --record-size or --shape, or are one
+    /// record each.
     pub files: Vec<PathBuf>,
     /// Bytes per record (e.g. 784 for MNIST).
     #[arg(long, value_name = "D")]
@@ -46,6 +56,15 @@ pub struct BenchArgs {
     /// zstd-dict, xz, brotli, bzip2, deflate, cjxl-7, cjxl-9, cwebp, optipng, zpaq.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub peers: Vec<String>,
+    /// Hidden states of the pcz circuit (larger: smaller output, slower).
+    #[arg(long, value_name = "M", default_value_t = 16)]
+    pub hidden: usize,
+    /// Mini-batch EM epochs of the pcz circuit.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Full-batch EM epochs of the pcz circuit.
+    #[arg(long, default_value_t = 2)]
+    pub full_epochs: usize,
     /// Also write the report as JSON.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -60,18 +79,46 @@ pub struct BenchArgs {
 /// Runs the bench, prints the table, writes the requested files, and fails if any round
 /// trip failed (after reporting everything else).
 pub fn run(args: &BenchArgs) -> Result<()> {
-    let record_size = args.record_size.or(args.shape.map(|s| s.pixels()));
-    let test = load(&args.files, args.skip_bytes, record_size, args.shape)?;
-    let train = match args.train.is_empty() {
-        true => None,
-        false => Some(load(&args.train, args.skip_bytes, record_size, args.shape)?),
+    let (files, train_files) = if args.files.is_empty() {
+        let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/mnist");
+        if !bundled.is_dir() {
+            return Err(Error::parameter(format!(
+                "no FILE given and the bundled sample {} is missing",
+                bundled.display()
+            )));
+        }
+        (vec![bundled.join("test-200-idx3-ubyte.gz")], vec![bundled.join("train-1000-idx3-ubyte.gz")])
+    } else {
+        (args.files.clone(), args.train.clone())
     };
-    let mut all = peers::catalogue(args.dict_size)?;
+    let (idx_size, idx_shape) = idx_layout(&files)?;
+    let shape = args.shape.or(idx_shape);
+    let record_size = args.record_size.or(shape.map(|s| s.pixels())).or(idx_size);
+    let test = load(&files, args.skip_bytes, record_size, shape)?;
+    let train = match train_files.is_empty() {
+        true => None,
+        false => Some(load(&train_files, args.skip_bytes, record_size, shape)?),
+    };
+    let mut all = Vec::new();
+    if let Some(d) = record_size {
+        let options = PczOptions {
+            hidden: args.hidden.max(1),
+            epochs: args.epochs,
+            full_epochs: args.full_epochs,
+            seed: 0,
+        };
+        all.push(Peer {
+            key: "pcz",
+            availability: Availability::Ready(Box::new(Pcz::new(options, d))),
+            per_record_skip: None,
+        });
+    }
+    all.extend(peers::catalogue(args.dict_size)?);
     all.extend(external::catalogue(&ToolFinder::from_env(), args.shape));
     let chosen = select(all, &args.peers)?;
     let rows = run::run(chosen, &test, train.as_ref(), args.repeat, progress)?;
     let report = Report {
-        input: describe(&args.files, &test, record_size),
+        input: describe(&files, &test, record_size),
         unit: if record_size.is_some() {
             "bits/dim"
         } else {
@@ -121,6 +168,10 @@ fn load(
 ) -> Result<Corpus> {
     let mut parts = Vec::with_capacity(files.len());
     for path in files {
+        if let Some((_, dataset)) = read_idx(path)? {
+            parts.push(dataset.values().to_vec());
+            continue;
+        }
         let bytes = std::fs::read(path).map_err(|e| in_file(path, e))?;
         if bytes.len() < skip {
             return Err(Error::parameter(format!(
@@ -142,6 +193,36 @@ fn load(
         Some(d) => Corpus::fixed(parts.concat(), d, shape),
         None => Corpus::from_parts(parts),
     }
+}
+
+/// An IDX file (plain or gzip) as its header and records; `None` for other files.
+fn read_idx(path: &Path) -> Result<Option<(IdxHeader, Dataset)>> {
+    let options = LoadOptions::default();
+    match data::detect(path, &options) {
+        Ok((Format::Idx, _)) => {
+            let loaded = data::load_detailed(path, &options).map_err(|e| super::in_file(path, e))?;
+            match loaded.layout {
+                Layout::Idx(header) => Ok(Some((header, loaded.dataset))),
+                _ => Ok(None),
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Record size and image shape of the first file when it is an IDX file.
+fn idx_layout(files: &[PathBuf]) -> Result<(Option<usize>, Option<Shape>)> {
+    let Some((header, dataset)) = files.first().map(|f| read_idx(f)).transpose()?.flatten() else {
+        return Ok((None, None));
+    };
+    let shape = match header.dims[..] {
+        [_, rows, cols] => Some(Shape {
+            rows: rows as usize,
+            cols: cols as usize,
+        }),
+        _ => None,
+    };
+    Ok((Some(dataset.dims()), shape))
 }
 
 fn in_file(path: &Path, e: std::io::Error) -> Error {

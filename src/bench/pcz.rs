@@ -1,0 +1,115 @@
+//! pcz itself as a bench row: learns a circuit on the training split, then codes the test
+//! records with it. The model is the "extra" state, counted separately like a zstd
+//! dictionary; the ideal code length (the model's exact NLL) is reported next to the real
+//! size.
+
+use super::Codec;
+use crate::circuit::Circuit;
+use crate::codec::PcCodec;
+use crate::container::{self, CompressOptions, Limits, ModelMode};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::learn::{self, EmOptions, StructureOptions};
+
+/// How pcz trains for the bench.
+#[derive(Debug, Clone)]
+pub struct PczOptions {
+    /// Hidden states per latent node.
+    pub hidden: usize,
+    /// Mini-batch EM epochs.
+    pub epochs: usize,
+    /// Full-batch EM epochs.
+    pub full_epochs: usize,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+/// The pcz row: the whole set goes into a `.pcz` container referencing the model; a single
+/// record is one bare circuit-coded stream (what random access per record costs).
+#[derive(Debug)]
+pub struct Pcz {
+    options: PczOptions,
+    record_size: usize,
+    circuit: Option<Circuit>,
+    codec: Option<PcCodec>,
+}
+
+impl Pcz {
+    /// A pcz row for records of `record_size` bytes.
+    pub fn new(options: PczOptions, record_size: usize) -> Self {
+        Pcz {
+            options,
+            record_size,
+            circuit: None,
+            codec: None,
+        }
+    }
+
+    fn trained(&self) -> Result<(&Circuit, &PcCodec)> {
+        match (&self.circuit, &self.codec) {
+            (Some(c), Some(p)) => Ok((c, p)),
+            _ => Err(Error::parameter("pcz must be trained before coding")),
+        }
+    }
+}
+
+impl Codec for Pcz {
+    fn name(&self) -> String {
+        format!("pcz HCLT M={}", self.options.hidden)
+    }
+
+    fn train(&mut self, records: &[&[u8]]) -> Result<Option<u64>> {
+        let data = Dataset::new(self.record_size, records.concat())?;
+        // One alphabet for every variable (the largest value seen + 1): test values unseen
+        // in training still fit, e.g. 256 for 8-bit pixels.
+        let k = data.alphabet().iter().copied().max().unwrap_or(1);
+        let mut data = data;
+        data.set_uniform_alphabet(if k > 16 { 256 } else { k })?;
+        let structure = StructureOptions {
+            hidden: self.options.hidden,
+            seed: self.options.seed,
+            ..Default::default()
+        };
+        let tree = learn::learn_tree(&data, &structure)?;
+        let initial = learn::initial_circuit(tree, &data, self.options.hidden, self.options.seed)?;
+        let em = EmOptions {
+            epochs: self.options.epochs,
+            full_epochs: self.options.full_epochs,
+            seed: self.options.seed,
+            ..Default::default()
+        };
+        let (circuit, _) = learn::train(&initial, &data, None, &em, &mut |_| {})?;
+        let bytes = circuit.to_bytes().len() as u64;
+        self.codec = Some(PcCodec::new(&circuit));
+        self.circuit = Some(circuit);
+        Ok(Some(bytes))
+    }
+
+    fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>> {
+        let (circuit, codec) = self.trained()?;
+        if data.len() == self.record_size && codec.accepts(data) {
+            return codec.encode_chunk(data);
+        }
+        let options = CompressOptions {
+            model: Some((circuit, ModelMode::Reference("bench".into()))),
+            ..Default::default()
+        };
+        container::compress(data, &options)
+    }
+
+    fn decompress(&mut self, data: &[u8], original_len: usize) -> Result<Vec<u8>> {
+        let (circuit, codec) = self.trained()?;
+        if original_len == self.record_size {
+            return codec.decode_chunk(data, 1);
+        }
+        let parsed = container::parse(data, &Limits::default())?;
+        container::decompress(&parsed, Some(circuit))
+    }
+
+    fn ideal_bits(&self, units: &[&[u8]]) -> Option<f64> {
+        let circuit = self.circuit.as_ref()?;
+        let data = Dataset::with_alphabet(self.record_size, units.concat(), circuit.alphabet().to_vec()).ok()?;
+        let bpd = circuit.params().bits_per_dim(&data);
+        Some(bpd * data.values().len() as f64)
+    }
+}
