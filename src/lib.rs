@@ -23,6 +23,8 @@ pub mod coder;
 pub mod container;
 pub mod data;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod kt;
 pub mod learn;
 pub mod rng;
