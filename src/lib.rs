@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic;
+pub mod auto;
 pub mod bytes;
 pub mod circuit;
 pub mod cli;
