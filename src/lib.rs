@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic;
+pub mod auto;
 pub mod bench;
 pub mod bytes;
 pub mod circuit;

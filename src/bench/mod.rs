@@ -11,8 +11,8 @@
 
 pub mod external;
 pub mod machine;
-pub mod peers;
 pub mod pcz;
+pub mod peers;
 pub mod plot;
 pub mod report;
 pub mod run;

@@ -108,7 +108,12 @@ impl Codec for Pcz {
 
     fn ideal_bits(&self, units: &[&[u8]]) -> Option<f64> {
         let circuit = self.circuit.as_ref()?;
-        let data = Dataset::with_alphabet(self.record_size, units.concat(), circuit.alphabet().to_vec()).ok()?;
+        let data = Dataset::with_alphabet(
+            self.record_size,
+            units.concat(),
+            circuit.alphabet().to_vec(),
+        )
+        .ok()?;
         let bpd = circuit.params().bits_per_dim(&data);
         Some(bpd * data.values().len() as f64)
     }

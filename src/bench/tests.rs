@@ -279,7 +279,7 @@ fn json_and_csv_read_back_to_the_same_rows() {
     assert_eq!(rows, report.rows);
     let header = reader.headers().unwrap().clone();
     assert_eq!(&header[0], "compressor");
-    assert_eq!(header.len(), 10);
+    assert_eq!(header.len(), 11);
 }
 
 #[test]
@@ -371,4 +371,43 @@ fn a_single_record_is_measured_as_a_whole_set_only() {
 #[test]
 fn zero_repeats_are_refused() {
     assert!(run::run(in_process(&["deflate"]), &corpus(), None, 0, |_| {}).is_err());
+}
+
+#[test]
+fn pcz_row_trains_codes_and_reports_its_ideal_size() {
+    use super::pcz::{Pcz, PczOptions};
+    let mut rng = crate::rng::Rng::new(5);
+    let records: Vec<Vec<u8>> = (0..120)
+        .map(|_| {
+            let base = rng.below(4) as u8;
+            (0..16)
+                .map(|i| if i % 3 == 0 { base } else { base / 2 })
+                .collect()
+        })
+        .collect();
+    let units: Vec<&[u8]> = records.iter().map(|r| r.as_slice()).collect();
+    let options = PczOptions {
+        hidden: 2,
+        epochs: 2,
+        full_epochs: 1,
+        seed: 0,
+    };
+    let mut pcz = Pcz::new(options, 16);
+    let model_bytes = pcz
+        .train(&units)
+        .unwrap()
+        .expect("pcz reports its model size");
+    assert!(model_bytes > 0);
+    let whole = units.concat();
+    let packed = pcz.compress(&whole).unwrap();
+    assert_eq!(pcz.decompress(&packed, whole.len()).unwrap(), whole);
+    let one = pcz.compress(units[3]).unwrap();
+    assert_eq!(pcz.decompress(&one, 16).unwrap(), units[3]);
+    let ideal = pcz
+        .ideal_bits(&[&whole])
+        .expect("a model has an ideal size");
+    assert!(
+        ideal > 0.0 && ideal < 8.0 * whole.len() as f64 / 2.0,
+        "ideal {ideal} bits"
+    );
 }

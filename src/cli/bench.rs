@@ -7,8 +7,8 @@ use clap::Args;
 
 use crate::bench::external::{self, ToolFinder};
 use crate::bench::machine::Machine;
-use crate::bench::report::Report;
 use crate::bench::pcz::{Pcz, PczOptions};
+use crate::bench::report::Report;
 use crate::bench::{peers, plot, run, select, Availability, Corpus, Measurement, Peer, Shape};
 use crate::data::{self, Dataset, Format, IdxHeader, Layout, LoadOptions};
 use crate::{Error, Result};
@@ -87,7 +87,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                 bundled.display()
             )));
         }
-        (vec![bundled.join("test-200-idx3-ubyte.gz")], vec![bundled.join("train-1000-idx3-ubyte.gz")])
+        (
+            vec![bundled.join("test-200-idx3-ubyte.gz")],
+            vec![bundled.join("train-1000-idx3-ubyte.gz")],
+        )
     } else {
         (args.files.clone(), args.train.clone())
     };
@@ -200,7 +203,8 @@ fn read_idx(path: &Path) -> Result<Option<(IdxHeader, Dataset)>> {
     let options = LoadOptions::default();
     match data::detect(path, &options) {
         Ok((Format::Idx, _)) => {
-            let loaded = data::load_detailed(path, &options).map_err(|e| super::in_file(path, e))?;
+            let loaded =
+                data::load_detailed(path, &options).map_err(|e| super::in_file(path, e))?;
             match loaded.layout {
                 Layout::Idx(header) => Ok(Some((header, loaded.dataset))),
                 _ => Ok(None),

@@ -3,6 +3,7 @@
 use super::eval::read_model;
 use super::files::{read_input, remove_verified_input, OutputArgs, Sink};
 use super::progress::Progress;
+use crate::auto::{self, AutoOptions, Outcome};
 use crate::container::{self, CompressOptions, Limits, ModelMode};
 use crate::data::IdxHeader;
 use crate::{Circuit, Result};
@@ -12,13 +13,27 @@ use std::time::Instant;
 
 /// Compress a file into a .pcz container (default output: FILE.pcz).
 ///
+/// Without --model, pcz trains a small circuit on the file itself and embeds it. It first
+/// detects the layout: an IDX file (header kept verbatim, one item per record), a raw
+/// PGM/PPM image (header kept, records are runs of a few pixels), a 16-bit WAV (header
+/// kept, records are runs of samples, two bytes each) or plain bytes (records of a fixed
+/// width: the line length of fixed-width text such as FASTA, else a few small widths, or
+/// --record-size). It then learns a Hidden Chow-Liu Tree per candidate width on a sample of
+/// records, scores it on held-out records plus the model's own size, and keeps the best.
+/// The file is also compressed without a model; the smaller of the two is written, so pcz
+/// never loses to its fallback codec (zstd -19). --level trades time for size.
+///
 /// With --model, records of the model's size are coded by the circuit (an IDX header is
 /// detected and kept verbatim); the container references the model by hash, or embeds it
-/// with --embed-model. Each chunk is stored with whichever codec is smallest: the circuit,
-/// zstd, or the raw bytes, so a pcz file is never much larger than its input. Without
-/// --model, chunks use zstd or are stored.
+/// with --embed-model.
+///
+/// Either way each chunk is stored with whichever codec is smallest: the circuit, zstd,
+/// or the raw bytes, so a pcz file is never much larger than its input.
 ///
 /// Examples:
+///   pcz compress ecoli.fa                                        # -> ecoli.fa.pcz
+///   pcz compress --level 6 camera.pgm                            # slower, smaller
+///   pcz compress --record-size 12 table.bin                      # records of 12 bytes
 ///   pcz compress --model mnist.pcm t10k-images-idx3-ubyte        # -> ...-ubyte.pcz
 ///   cat x | pcz compress - -c > x.pcz
 #[derive(Debug, Args)]
@@ -33,9 +48,18 @@ pub struct CompressArgs {
     /// Put the model inside the output (self-contained file) instead of a reference.
     #[arg(long, requires = "model")]
     pub embed_model: bool,
-    /// Records per chunk: chunks are coded and decoded in parallel and alone.
+    /// Records per chunk with --model: chunks are coded and decoded in parallel and alone.
     #[arg(long, default_value_t = crate::codec::DEFAULT_CHUNK_RECORDS)]
     pub chunk_records: usize,
+    /// Effort without --model, 1 (fastest) to 9 (smallest): higher levels try more record
+    /// widths and hidden sizes, and train longer on larger samples.
+    #[arg(short = 'l', long, default_value_t = crate::auto::DEFAULT_LEVEL, value_name = "1..9",
+          value_parser = clap::value_parser!(u8).range(1..=9), conflicts_with = "model")]
+    pub level: u8,
+    /// Bytes per record without --model, instead of the detected or searched widths (a
+    /// detected header is still kept verbatim). Use the size of a fixed-size row or struct.
+    #[arg(long, value_name = "D", conflicts_with = "model")]
+    pub record_size: Option<usize>,
     /// Print sizes and bits per dimension (actual and the model's ideal) as JSON.
     #[arg(long)]
     pub json: bool,
@@ -61,16 +85,28 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
             .map(|n| n.to_string_lossy().into_owned());
         ModelMode::Reference(name.unwrap_or_default())
     };
-    let prefix_len = model.as_ref().map_or(0, |c| idx_prefix(&input, c.dims()));
-    let options = CompressOptions {
-        model: model.as_ref().map(|c| (c, mode)),
-        prefix_len,
-        chunk_records: args.chunk_records.max(1),
-        ..Default::default()
-    };
     let spinner = progress.spinner(&format!("compressing {} bytes", input.len()));
     let started = Instant::now();
-    let packed = container::compress(&input, &options)?;
+    let (packed, auto) = match &model {
+        Some(circuit) => {
+            let options = CompressOptions {
+                model: Some((circuit, mode)),
+                prefix_len: idx_prefix(&input, circuit.dims()),
+                chunk_records: args.chunk_records.max(1),
+                ..Default::default()
+            };
+            (container::compress(&input, &options)?, None)
+        }
+        None => {
+            let options = AutoOptions {
+                level: args.level,
+                record_size: args.record_size,
+            };
+            let outcome = auto::compress(&input, &options, &mut |m| spinner.set_message(m))
+                .map_err(|e| super::in_file(&args.input, e))?;
+            (outcome.packed.clone(), Some(outcome))
+        }
+    };
     let seconds = started.elapsed().as_secs_f64();
     spinner.finish_and_clear();
     if args.out.rm {
@@ -81,10 +117,11 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
         remove_verified_input(&args.input)?;
     }
     if args.json {
-        println!(
-            "{}",
-            report(&input, &packed, prefix_len, model.as_ref(), seconds)?
-        );
+        let mut json = report(&input, &packed, model.as_ref(), seconds)?;
+        if let Some(outcome) = &auto {
+            json["auto"] = auto_report(outcome);
+        }
+        println!("{json}");
     }
     Ok(())
 }
@@ -119,10 +156,20 @@ fn verify(packed: &[u8], input: &[u8], model: Option<&Circuit>) -> Result<()> {
     Ok(())
 }
 
+/// What self-training chose, for `--json`.
+fn auto_report(outcome: &Outcome) -> serde_json::Value {
+    serde_json::json!({
+        "kind": outcome.kind,
+        "prefix_bytes": outcome.prefix_len,
+        "record_size": outcome.record_size,
+        "model": outcome.model,
+        "fallback_bytes": outcome.fallback_bytes,
+    })
+}
+
 fn report(
     input: &[u8],
     packed: &[u8],
-    prefix_len: usize,
     model: Option<&Circuit>,
     seconds: f64,
 ) -> Result<serde_json::Value> {
@@ -132,6 +179,7 @@ fn report(
     let payload: usize = parsed.payloads.iter().map(|p| p.len()).sum();
     let model_bpd = model.map(|c| {
         let d = c.dims();
+        let prefix_len = h.prefix.len();
         let body = &input[prefix_len..prefix_len + h.record_count as usize * d];
         crate::Dataset::with_alphabet(d, body.to_vec(), c.alphabet().to_vec())
             .map(|data| c.params().bits_per_dim(&data))

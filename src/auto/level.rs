@@ -1,0 +1,74 @@
+//! `--level 1..9`: how much work self-training may do, traded for output size.
+//!
+//! Training (EM) costs about D x M^2 per record and epoch; coding costs about D x M x K per
+//! record, so M drives both time and the model's size (D x M x K emission weights of 4
+//! bytes each). Higher levels try more record widths and hidden sizes, train on larger
+//! samples and run more epochs. Every level tries M = 2: the embedded model's bytes count,
+//! and on files of a few hundred KiB the smallest model usually wins.
+
+use crate::error::{Error, Result};
+
+/// Default `--level`.
+pub const DEFAULT_LEVEL: u8 = 3;
+
+/// The work one level allows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    /// Hidden sizes tried (each with every candidate record width).
+    pub hidden: Vec<usize>,
+    /// Candidate record widths tried, at most.
+    pub widths: usize,
+    /// Bytes of records sampled for training (another fifth is held out for choosing).
+    pub sample_bytes: usize,
+    /// Mini-batch EM epochs.
+    pub epochs: usize,
+    /// Full-batch EM epochs after them.
+    pub full_epochs: usize,
+}
+
+impl Plan {
+    /// The plan of `level` (1..=9).
+    pub fn for_level(level: u8) -> Result<Plan> {
+        let (hidden, widths, sample_kib, epochs, full_epochs): (&[usize], _, _, _, _) = match level
+        {
+            1 => (&[2], 1, 64, 2, 1),
+            2 => (&[2, 4], 1, 128, 2, 1),
+            3 => (&[2, 4], 2, 256, 3, 1),
+            4 => (&[2, 4, 8], 2, 512, 3, 1),
+            5 => (&[2, 4, 8], 3, 1024, 4, 2),
+            6 => (&[2, 4, 8], 3, 2048, 5, 2),
+            7 => (&[2, 4, 8, 16], 4, 2048, 6, 2),
+            8 => (&[2, 4, 8, 16], 4, 4096, 8, 2),
+            9 => (&[2, 4, 8, 16, 32], 6, 8192, 10, 3),
+            _ => {
+                return Err(Error::parameter(format!(
+                    "--level {level}: levels are 1 (fastest) to 9 (smallest)"
+                )))
+            }
+        };
+        Ok(Plan {
+            hidden: hidden.to_vec(),
+            widths,
+            sample_bytes: sample_kib << 10,
+            epochs,
+            full_epochs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_grow_in_work_and_reject_out_of_range() {
+        let plans: Vec<Plan> = (1..=9).map(|l| Plan::for_level(l).unwrap()).collect();
+        for w in plans.windows(2) {
+            assert!(w[1].sample_bytes >= w[0].sample_bytes);
+            assert!(w[1].epochs + w[1].full_epochs >= w[0].epochs + w[0].full_epochs);
+            assert!(w[1].hidden.iter().max() >= w[0].hidden.iter().max());
+        }
+        assert!(Plan::for_level(0).is_err());
+        assert!(Plan::for_level(10).is_err());
+    }
+}

@@ -1,0 +1,238 @@
+//! Compression with no model given: detect the file's layout, train a small circuit on the
+//! file itself, embed it, and keep whichever is smaller, this or the fallback codec alone.
+//!
+//! 1. **Layout** ([`layout`], [`width`]): IDX, raw PGM/PPM, 16-bit WAV or plain bytes; a
+//!    verbatim prefix (header) and candidate record widths. The container's rebuild header
+//!    (prefix, record size, suffix) describes the choice, so decoding needs nothing new.
+//! 2. **Self-training** ([`policy`]): per candidate width and hidden size (from the
+//!    [`level::Plan`] of `--level`), an HCLT learnt on a sample and scored on held-out
+//!    records plus its own size. The alphabet of each variable is its largest value + 1,
+//!    which keeps emission tables of narrow variables (DNA, small-maxval images) small.
+//! 3. **Safety**: the circuit is used only when its estimate is below [`PROMISE`] times
+//!    the fallback's (zstd -19 on sampled blocks, extrapolated). Then a quick pass codes
+//!    each chunk with the smallest of pc, zstd at a fast level, or stored; if the circuit
+//!    won every chunk and kept its promise, that file is the result. Otherwise the file is
+//!    compressed without a model (every chunk zstd -19 or stored) and, when the circuit was
+//!    promising, again with it at zstd -19, and the smaller file is kept. So pcz loses to
+//!    its fallback only if the circuit beat zstd on every chunk and the sampled estimate
+//!    of the fallback was more than 3% too high.
+
+pub mod layout;
+pub mod level;
+pub mod policy;
+pub mod width;
+
+pub use layout::{Detected, Kind};
+pub use level::{Plan, DEFAULT_LEVEL};
+
+use crate::container::{self, CompressOptions, ModelMode};
+use crate::error::{Error, Result};
+
+/// zstd level of the fallback codec (the level pcz promises not to lose to).
+pub const FALLBACK_ZSTD_LEVEL: i32 = 19;
+
+/// zstd level for chunks the circuit loses in the quick pass: zstd -19 runs at about
+/// 0.5 MB/s on DNA, slower than the circuit codec itself.
+const QUICK_ZSTD_LEVEL: i32 = 9;
+
+/// The circuit must promise at most this fraction of the fallback's estimated size.
+const PROMISE: f64 = 0.97;
+
+/// Blocks sampled to estimate the fallback's size, and their size.
+const ESTIMATE_BLOCKS: usize = 2;
+const ESTIMATE_BLOCK_BYTES: usize = 256 << 10;
+
+/// Bytes of records per chunk when a model is used: small enough that a file of a few
+/// hundred KiB still gives each core chunks to code, large enough for zstd to do well
+/// on chunks where it beats the model.
+const MODEL_CHUNK_BYTES: usize = 256 << 10;
+
+/// What the caller asks for.
+#[derive(Debug, Clone)]
+pub struct AutoOptions {
+    /// `--level`, 1..=9.
+    pub level: u8,
+    /// Record width forced by the user (plain bytes or overriding detection).
+    pub record_size: Option<usize>,
+}
+
+impl Default for AutoOptions {
+    fn default() -> Self {
+        AutoOptions {
+            level: DEFAULT_LEVEL,
+            record_size: None,
+        }
+    }
+}
+
+/// The chosen model, when one was kept.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ModelSummary {
+    /// Hidden states per latent node.
+    pub hidden: usize,
+    /// Bytes of the embedded model file.
+    pub model_bytes: usize,
+    /// Held-out bits per byte measured while choosing.
+    pub held_out_bits_per_byte: f64,
+}
+
+/// The compressed file and how it was made.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The `.pcz` container.
+    pub packed: Vec<u8>,
+    /// What the input was detected as.
+    pub kind: Kind,
+    /// Verbatim prefix length.
+    pub prefix_len: usize,
+    /// Record size in the container.
+    pub record_size: usize,
+    /// The embedded model, if the container has one.
+    pub model: Option<ModelSummary>,
+    /// Size of the container without a model (fallback codec and stored chunks only), when
+    /// it was made (it is skipped when the circuit wins every chunk by a clear margin).
+    pub fallback_bytes: Option<usize>,
+}
+
+/// Detects the layout of `input`; `record_size` overrides the candidate widths.
+pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
+    if record_size == Some(0) {
+        return Err(Error::parameter("--record-size must be at least 1"));
+    }
+    let mut detected = layout::detect_structured(input).unwrap_or_else(|| Detected {
+        kind: Kind::Bytes,
+        prefix_len: 0,
+        widths: width::candidates(input),
+    });
+    if let Some(d) = record_size {
+        detected.widths = vec![d];
+    }
+    Ok(detected)
+}
+
+/// Compresses `input` with a self-trained circuit when that pays, else with the fallback
+/// codec alone. `note` hears progress messages.
+pub fn compress(
+    input: &[u8],
+    options: &AutoOptions,
+    note: &mut dyn FnMut(String),
+) -> Result<Outcome> {
+    let plan = Plan::for_level(options.level)?;
+    let detected = detect(input, options.record_size)?;
+    let body = &input[detected.prefix_len..];
+    let best = policy::best_candidate(body, &detected.widths, &plan, note)?;
+    let fallback_estimate = zstd_estimate(body)?;
+    let promising = best
+        .as_ref()
+        .filter(|c| c.estimate < PROMISE * fallback_estimate);
+    if let Some(best) = promising {
+        note(format!(
+            "coding with the circuit (record size {}, {} hidden states)",
+            best.record_size,
+            best.circuit.hidden()
+        ));
+        let quick = with_model(input, &detected, best, QUICK_ZSTD_LEVEL)?;
+        if quick.packed.len() as f64 <= PROMISE * fallback_estimate && all_pc(&quick.packed)? {
+            return Ok(quick);
+        }
+    }
+    note("compressing with the fallback codec".into());
+    let fallback = without_model(input, &detected, options.record_size.is_some())?;
+    match promising {
+        Some(best) => {
+            let full = with_model(input, &detected, best, FALLBACK_ZSTD_LEVEL)?;
+            Ok(if full.packed.len() < fallback.packed.len() {
+                Outcome {
+                    fallback_bytes: Some(fallback.packed.len()),
+                    ..full
+                }
+            } else {
+                fallback
+            })
+        }
+        None => Ok(fallback),
+    }
+}
+
+/// The container with no model, every chunk zstd or stored. Unless the user forced a
+/// record size, the whole file is plain bytes (record size 1, no prefix): without a circuit
+/// a layout buys nothing, and one canonical form keeps model-less files identical whatever
+/// the detection found.
+fn without_model(input: &[u8], detected: &Detected, forced: bool) -> Result<Outcome> {
+    let (prefix_len, record_size) = if forced {
+        (detected.prefix_len, detected.widths[0])
+    } else {
+        (0, 1)
+    };
+    let packed = container::compress(
+        input,
+        &CompressOptions {
+            prefix_len,
+            record_size,
+            zstd_level: FALLBACK_ZSTD_LEVEL,
+            ..Default::default()
+        },
+    )?;
+    Ok(Outcome {
+        fallback_bytes: Some(packed.len()),
+        packed,
+        kind: detected.kind,
+        prefix_len,
+        record_size,
+        model: None,
+    })
+}
+
+/// The container with `best` embedded; chunks the circuit loses go to zstd at `zstd_level`.
+fn with_model(
+    input: &[u8],
+    detected: &Detected,
+    best: &policy::Candidate,
+    zstd_level: i32,
+) -> Result<Outcome> {
+    let d = best.record_size;
+    let packed = container::compress(
+        input,
+        &CompressOptions {
+            model: Some((&best.circuit, ModelMode::Embed)),
+            prefix_len: detected.prefix_len,
+            chunk_records: (MODEL_CHUNK_BYTES / d).max(1),
+            zstd_level,
+            ..Default::default()
+        },
+    )?;
+    Ok(Outcome {
+        packed,
+        kind: detected.kind,
+        prefix_len: detected.prefix_len,
+        record_size: d,
+        model: Some(ModelSummary {
+            hidden: best.circuit.hidden(),
+            model_bytes: best.model_bytes,
+            held_out_bits_per_byte: best.bits_per_byte,
+        }),
+        fallback_bytes: None,
+    })
+}
+
+/// True when every chunk of `packed` uses the circuit codec.
+fn all_pc(packed: &[u8]) -> Result<bool> {
+    let parsed = container::parse(packed, &container::Limits::default())?;
+    let chunks = &parsed.header.chunks;
+    Ok(!chunks.is_empty() && chunks.iter().all(|c| c.codec == container::Codec::Pc))
+}
+
+/// The fallback's size on `body`, extrapolated from zstd on a few evenly spaced blocks.
+fn zstd_estimate(body: &[u8]) -> Result<f64> {
+    if body.len() <= ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES {
+        return Ok(zstd::bulk::compress(body, FALLBACK_ZSTD_LEVEL)?.len() as f64);
+    }
+    let stride = body.len() / ESTIMATE_BLOCKS;
+    let mut coded = 0;
+    for b in 0..ESTIMATE_BLOCKS {
+        let block = &body[b * stride..b * stride + ESTIMATE_BLOCK_BYTES];
+        coded += zstd::bulk::compress(block, FALLBACK_ZSTD_LEVEL)?.len();
+    }
+    let sampled = (ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES) as f64;
+    Ok(coded as f64 * body.len() as f64 / sampled)
+}

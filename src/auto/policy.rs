@@ -1,0 +1,124 @@
+//! Self-training: for each candidate (record width, hidden size) learn a small HCLT on a
+//! sample of the file's own records, estimate the whole file's size with it (held-out code
+//! length plus the model's bytes, which are embedded), and keep the best candidate.
+//!
+//! The estimate uses records the model was not trained on, so overfitting a small sample
+//! shows up as a worse estimate instead of a surprise at coding time. Training and
+//! estimating cost about D x M^2 per record; coding, which only the winner pays, costs
+//! about D x M x K.
+
+use super::level::Plan;
+use crate::circuit::Circuit;
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::learn::{self, EmOptions, StructureOptions};
+use crate::rng::Rng;
+
+/// Fewest records worth training on; smaller inputs go to the fallback codec.
+pub const MIN_RECORDS: usize = 64;
+
+/// One fraction of the sample in this many is held out for the estimate.
+const HOLD_OUT_EVERY: usize = 5;
+
+/// Records sampled for mutual information.
+const MI_SAMPLES: usize = 4000;
+
+/// Bytes of container structure counted per model, beyond the model file: hash and size.
+const MODEL_SECTION_OVERHEAD: usize = 24;
+
+/// A trained candidate and what it predicts for the whole file.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Bytes per record.
+    pub record_size: usize,
+    /// The trained circuit.
+    pub circuit: Circuit,
+    /// Size of the model file that will be embedded.
+    pub model_bytes: usize,
+    /// Held-out bits per byte.
+    pub bits_per_byte: f64,
+    /// Predicted payload plus model bytes for the whole body.
+    pub estimate: f64,
+}
+
+/// Trains every candidate of `plan` over `widths` on `body` (the bytes after the prefix)
+/// and returns the one with the smallest estimate, or `None` when no width leaves enough
+/// records. `note` hears what is being tried.
+pub fn best_candidate(
+    body: &[u8],
+    widths: &[usize],
+    plan: &Plan,
+    note: &mut dyn FnMut(String),
+) -> Result<Option<Candidate>> {
+    let mut best: Option<Candidate> = None;
+    for &d in widths.iter().take(plan.widths) {
+        for &m in &plan.hidden {
+            note(format!("training: record size {d}, {m} hidden states"));
+            let Some(c) = train_candidate(body, d, m, plan)? else {
+                continue;
+            };
+            if best.as_ref().is_none_or(|b| c.estimate < b.estimate) {
+                best = Some(c);
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// Trains one candidate on a seeded sample of the records of `body` cut at width `d`.
+fn train_candidate(body: &[u8], d: usize, m: usize, plan: &Plan) -> Result<Option<Candidate>> {
+    let n = body.len() / d;
+    if n < MIN_RECORDS {
+        return Ok(None);
+    }
+    let records = &body[..n * d];
+    // Alphabets over every record (largest value + 1), so the model accepts every chunk
+    // of the file, not only the sampled records.
+    let all = Dataset::new(d, records.to_vec())?;
+    let wanted = (plan.sample_bytes / d).max(MIN_RECORDS);
+    let picked = Rng::new(d as u64).sample_indices(n, wanted + wanted / (HOLD_OUT_EVERY - 1));
+    let last = HOLD_OUT_EVERY - 1;
+    let held: Vec<usize> = picked
+        .iter()
+        .skip(last)
+        .step_by(HOLD_OUT_EVERY)
+        .copied()
+        .collect();
+    let trained: Vec<usize> = (picked.iter().enumerate())
+        .filter(|(i, _)| i % HOLD_OUT_EVERY != last)
+        .map(|(_, &r)| r)
+        .collect();
+    let train = all.select(&trained);
+    let held = all.select(&held);
+    let circuit = fit(&train, m, plan)?;
+    let model_bytes = circuit.to_bytes().len();
+    let bits_per_byte = circuit.params().bits_per_dim(&held);
+    let estimate =
+        bits_per_byte * records.len() as f64 / 8.0 + (model_bytes + MODEL_SECTION_OVERHEAD) as f64;
+    Ok(Some(Candidate {
+        record_size: d,
+        circuit,
+        model_bytes,
+        bits_per_byte,
+        estimate,
+    }))
+}
+
+/// Structure (Chow-Liu tree on a subsample) and a few EM epochs.
+fn fit(train: &Dataset, m: usize, plan: &Plan) -> Result<Circuit> {
+    let structure = StructureOptions {
+        hidden: m,
+        mi_samples: MI_SAMPLES,
+        ..Default::default()
+    };
+    let tree = learn::learn_tree(train, &structure)?;
+    let initial = learn::initial_circuit(tree, train, m, 0)?;
+    let options = EmOptions {
+        epochs: plan.epochs,
+        full_epochs: plan.full_epochs,
+        batch_size: 1024,
+        ..Default::default()
+    };
+    let (circuit, _) = learn::train(&initial, train, None, &options, &mut |_| {})?;
+    Ok(circuit)
+}
