@@ -21,7 +21,7 @@ use crate::{Error, Result};
 /// optipng and zpaq when installed; all on the whole set and on every record alone. IDX
 /// files (.gz too) are read as records of their image shape.
 ///
-/// With no FILE: the bundled MNIST sample (train on 1,000 images, code 200 others).
+/// With no FILE: the bundled MNIST sample (train on 10,000 images, code 200 others).
 ///
 /// Examples:
 ///   pcz bench
@@ -60,10 +60,10 @@ pub struct BenchArgs {
     #[arg(long, value_name = "M", default_value_t = 16)]
     pub hidden: usize,
     /// Mini-batch EM epochs of the pcz circuit.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 8)]
     pub epochs: usize,
     /// Full-batch EM epochs of the pcz circuit.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 1)]
     pub full_epochs: usize,
     /// Also write the report as JSON.
     #[arg(long, value_name = "FILE")]
@@ -89,7 +89,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         }
         (
             vec![bundled.join("test-200-idx3-ubyte.gz")],
-            vec![bundled.join("train-1000-idx3-ubyte.gz")],
+            vec![bundled.join("train-10000-idx3-ubyte.gz")],
         )
     } else {
         (args.files.clone(), args.train.clone())
