@@ -181,3 +181,25 @@ fn latent_nodes_are_root_and_inner() {
     assert_eq!(t.latent_index(2), None);
     assert_eq!(t.depth(), 2);
 }
+
+#[test]
+fn coding_work_per_record_is_linear_in_circuit_size() {
+    // Multiply-adds for all D conditionals of one record, divided by the circuit size |p|,
+    // must not grow with D (the bound asked for is O(log D * |p|); this scheme is O(|p|)).
+    let mut rng = Rng::new(6);
+    let mut ratios = Vec::new();
+    for d in [64usize, 256, 1024] {
+        let c = random_circuit(&mut rng, d, 4, 4);
+        let cond = Conditionals::new(&c);
+        let mut ctx = Context::default();
+        let mut q = vec![0.0; 256];
+        cond.begin(&mut ctx);
+        for _ in 0..d {
+            cond.distribution(&mut ctx, &mut q);
+            cond.observe(&mut ctx, 0);
+        }
+        ratios.push(ctx.ops as f64 / c.size() as f64);
+    }
+    assert!(ratios.iter().all(|&r| r > 0.3 && r < 2.5), "ops / |p| = {ratios:?}");
+    assert!(ratios[2] < ratios[0] * 1.5, "work per |p| grows with D: {ratios:?}");
+}
