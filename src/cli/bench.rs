@@ -117,7 +117,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         });
     }
     all.extend(peers::catalogue(args.dict_size)?);
-    all.extend(external::catalogue(&ToolFinder::from_env(), args.shape));
+    all.extend(external::catalogue(&ToolFinder::from_env(), shape));
     let chosen = select(all, &args.peers)?;
     let rows = run::run(chosen, &test, train.as_ref(), args.repeat, progress)?;
     let report = Report {
