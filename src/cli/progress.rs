@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 pub struct Progress {
     visible: bool,
     verbose: bool,
+    quiet: bool,
 }
 
 impl Progress {
@@ -17,7 +18,13 @@ impl Progress {
         Progress {
             visible: !quiet && std::io::stderr().is_terminal(),
             verbose: verbose && !quiet,
+            quiet,
         }
+    }
+
+    /// True with `--quiet`: commands then print no summaries on stderr, only errors.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
     }
 
     /// A bar of `len` steps with a message prefix.
