@@ -200,6 +200,12 @@ fn coding_work_per_record_is_linear_in_circuit_size() {
         }
         ratios.push(ctx.ops as f64 / c.size() as f64);
     }
-    assert!(ratios.iter().all(|&r| r > 0.3 && r < 2.5), "ops / |p| = {ratios:?}");
-    assert!(ratios[2] < ratios[0] * 1.5, "work per |p| grows with D: {ratios:?}");
+    assert!(
+        ratios.iter().all(|&r| r > 0.3 && r < 2.5),
+        "ops / |p| = {ratios:?}"
+    );
+    assert!(
+        ratios[2] < ratios[0] * 1.5,
+        "work per |p| grows with D: {ratios:?}"
+    );
 }
