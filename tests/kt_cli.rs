@@ -19,26 +19,18 @@ fn pcz(args: &[&str]) -> String {
 fn sample_run_score_is_deterministic() {
     let d = tempfile::tempdir().expect("tmp");
     let p = |n: &str| d.path().join(n).to_str().expect("utf8").to_string();
-    pcz(&[
-        "kt",
-        "sample",
-        "--count",
-        "60",
-        "--seed",
-        "5",
-        "-o",
-        &p("s.jsonl"),
-    ]);
-    pcz(&[
-        "kt",
-        "sample",
-        "--count",
-        "60",
-        "--seed",
-        "5",
-        "-o",
-        &p("s2.jsonl"),
-    ]);
+    for name in ["s.jsonl", "s2.jsonl"] {
+        pcz(&[
+            "kt",
+            "sample",
+            "--count",
+            "60",
+            "--seed",
+            "5",
+            "-o",
+            &p(name),
+        ]);
+    }
     assert_eq!(
         std::fs::read(p("s.jsonl")).unwrap(),
         std::fs::read(p("s2.jsonl")).unwrap()

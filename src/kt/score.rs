@@ -137,16 +137,8 @@ pub fn read_preds(text: &str, kt_extraction: bool) -> Result<Vec<Pred>, String> 
             }
         };
         out.push(Pred {
-            id: v
-                .get("id")
-                .and_then(|s| s.as_str())
-                .map(String::from)
-                .unwrap_or_else(|| format!("{i}")),
-            modality: v
-                .get("modality")
-                .and_then(|s| s.as_str())
-                .unwrap_or("")
-                .to_string(),
+            id: super::tasks::json_id(&v, i),
+            modality: super::tasks::json_modality(&v),
             sequence,
             program,
             language: v.get("language").and_then(|s| s.as_str()).map(String::from),

@@ -51,16 +51,8 @@ pub fn read_tasks(text: &str) -> Result<Vec<Task>> {
             }
         }
         out.push(Task {
-            id: v
-                .get("id")
-                .and_then(|s| s.as_str())
-                .map(String::from)
-                .unwrap_or_else(|| format!("{i}")),
-            modality: v
-                .get("modality")
-                .and_then(|s| s.as_str())
-                .unwrap_or("")
-                .to_string(),
+            id: json_id(&v, i),
+            modality: json_modality(&v),
             sequence: bytes,
             program: v.get("program").and_then(|s| s.as_str()).map(String::from),
         });
@@ -175,4 +167,20 @@ pub fn chunk(
             program: None,
         })
         .collect()
+}
+
+/// The `id` field of a JSON line, or its line number.
+pub(crate) fn json_id(v: &serde_json::Value, line: usize) -> String {
+    v.get("id")
+        .and_then(|s| s.as_str())
+        .map(String::from)
+        .unwrap_or_else(|| format!("{line}"))
+}
+
+/// The `modality` field of a JSON line, or "".
+pub(crate) fn json_modality(v: &serde_json::Value) -> String {
+    v.get("modality")
+        .and_then(|s| s.as_str())
+        .unwrap_or("")
+        .to_string()
 }
