@@ -41,9 +41,8 @@ fn fails(args: &[&str], dir: &Path, code: i32, fragment: &str) {
 
 /// Trains a small model on the bundled digits and writes the first 300 digits as a plain
 /// IDX file; returns (dir, model path, idx path).
-fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+fn setup() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("digits.pcm");
     ok(
         &[
             "train",
@@ -69,12 +68,12 @@ fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
     bytes.truncate(16 + 300 * 64);
     let idx = dir.path().join("d300.idx");
     std::fs::write(&idx, &bytes).unwrap();
-    (dir, model, idx)
+    (dir, idx)
 }
 
 #[test]
 fn train_eval_compress_decompress_round_trip() {
-    let (dir, _model, idx) = setup();
+    let (dir, idx) = setup();
     let d = dir.path();
     let eval = ok(&["eval", "digits.pcm", "d300.idx", "--json"], d);
     let json: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
@@ -107,7 +106,7 @@ fn train_eval_compress_decompress_round_trip() {
 
 #[test]
 fn referenced_model_is_required_and_checked() {
-    let (dir, _model, _idx) = setup();
+    let (dir, _idx) = setup();
     let d = dir.path();
     ok(
         &[
@@ -152,7 +151,7 @@ fn referenced_model_is_required_and_checked() {
 
 #[test]
 fn embedded_model_decodes_alone_and_inspect_reports_it() {
-    let (dir, _model, idx) = setup();
+    let (dir, idx) = setup();
     let d = dir.path();
     ok(
         &[

@@ -35,28 +35,16 @@ fn sample_run_score_is_deterministic() {
         std::fs::read(p("s.jsonl")).unwrap(),
         std::fs::read(p("s2.jsonl")).unwrap()
     );
-    pcz(&[
+    let run = [
         "kt",
         "run",
         "--generator",
         "search",
         "--tasks",
         &p("s.jsonl"),
-        "-o",
-        &p("a.jsonl"),
-        "--summary",
-        &p("sum"),
-    ]);
-    pcz(&[
-        "kt",
-        "run",
-        "--generator",
-        "search",
-        "--tasks",
-        &p("s.jsonl"),
-        "-o",
-        &p("b.jsonl"),
-    ]);
+    ];
+    pcz(&[&run[..], &["-o", &p("a.jsonl"), "--summary", &p("sum")]].concat());
+    pcz(&[&run[..], &["-o", &p("b.jsonl")]].concat());
     assert_eq!(
         std::fs::read(p("a.jsonl")).unwrap(),
         std::fs::read(p("b.jsonl")).unwrap()

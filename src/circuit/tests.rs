@@ -3,10 +3,10 @@
 use super::*;
 use crate::rng::Rng;
 
-/// A random HCLT: random tree (each node's parent uniformly among earlier ones, then listed
-/// in pre-order), random alphabets in 1..=k_max, random positive weights.
-pub(crate) fn random_circuit(rng: &mut Rng, d: usize, k_max: usize, m: usize) -> Circuit {
-    let parent_of_var: Vec<u32> = (0..d)
+/// A random rooted tree over `d` variables: variable 0 is the root and every other
+/// variable's parent is drawn uniformly among the lower-numbered ones.
+pub(crate) fn random_parents(rng: &mut Rng, d: usize) -> Vec<u32> {
+    (0..d)
         .map(|v| {
             if v == 0 {
                 NO_PARENT
@@ -14,7 +14,13 @@ pub(crate) fn random_circuit(rng: &mut Rng, d: usize, k_max: usize, m: usize) ->
                 rng.below(v as u64) as u32
             }
         })
-        .collect();
+        .collect()
+}
+
+/// A random HCLT: random tree (each node's parent uniformly among earlier ones, then listed
+/// in pre-order), random alphabets in 1..=k_max, random positive weights.
+pub(crate) fn random_circuit(rng: &mut Rng, d: usize, k_max: usize, m: usize) -> Circuit {
+    let parent_of_var = random_parents(rng, d);
     let tree = crate::learn::chow_liu::preorder(&parent_of_var).unwrap();
     let alphabet: Vec<u16> = (0..d).map(|_| 1 + rng.below(k_max as u64) as u16).collect();
     let mut weights =

@@ -32,15 +32,7 @@ fn chow_liu_recovers_the_generating_tree() {
     let mut rng = Rng::new(11);
     for _ in 0..3 {
         let d = 9;
-        let parent: Vec<u32> = (0..d)
-            .map(|v| {
-                if v == 0 {
-                    NO_PARENT
-                } else {
-                    rng.below(v as u64) as u32
-                }
-            })
-            .collect();
+        let parent = crate::circuit::tests::random_parents(&mut rng, d);
         let data = sample_tree_model(&mut rng, &parent, 4000);
         let mi = mi::mutual_information(&data, 16);
         let learned = SpanningTree::maximum(&mi, d);
