@@ -35,9 +35,10 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Sizes the buffers for `len` values. Their contents are not reset: every pass writes
+    /// each entry before reading it (`beta` is filled, `msg` and `out` are set per node).
     pub(crate) fn fit(&mut self, len: usize) {
         for v in [&mut self.beta, &mut self.msg, &mut self.out] {
-            v.clear();
             v.resize(len, 0.0);
         }
     }
