@@ -10,7 +10,9 @@
 //!   learning. Encoder-side only; nothing on the decoding path uses it.
 //! - [`bench`]: pcz against other compressors on the same bytes, every result verified.
 //! - [`error`]: the one error type.
-#![forbid(unsafe_code)]
+// One module may use `unsafe`: `circuit::mix`, the coding path's hot loop compiled for the
+// CPU's widest vector unit (measured 1.65x faster decoding); see its SAFETY comments.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod atomic;

@@ -18,6 +18,7 @@
 //! across threads, and no `exp`/`ln`/`mul_add` is used. Every vector is renormalised to sum
 //! 1 after each update (only ratios matter), which keeps values far from underflow.
 
+use super::mix::Mixer;
 use super::{Circuit, NO_PARENT};
 
 /// The circuit's parameters laid out for coding: emission rows state-major (`[k][a]`), so
@@ -32,6 +33,7 @@ pub struct Conditionals {
     transition: Vec<Vec<f64>>,
     transition_t: Vec<Vec<f64>>,
     emission: Vec<Vec<f64>>,
+    mixer: Mixer,
 }
 
 /// Per-record coding state. Reuse one per thread; [`Conditionals::begin`] resets it.
@@ -91,6 +93,7 @@ impl Conditionals {
             prior: super::params::normalized(circuit.prior()),
             transition,
             emission,
+            mixer: Mixer::detect(),
         }
     }
 
@@ -124,9 +127,10 @@ impl Conditionals {
     }
 
     /// Writes the unnormalised distribution of the next variable in coding order into
-    /// `q[..K]`, and returns its position. Call [`Conditionals::observe`] with its value
-    /// before asking for the next one.
-    pub fn distribution(&self, ctx: &mut Context, q: &mut [f64]) -> usize {
+    /// `q[..K]`, and returns its position and the sum of `q[..K]` taken in ascending index
+    /// order (what the quantizer needs; computing it here overlaps it with the products).
+    /// Call [`Conditionals::observe`] with its value before asking for the next one.
+    pub fn distribution(&self, ctx: &mut Context, q: &mut [f64]) -> (usize, f64) {
         let pos = ctx.next;
         let m = self.m;
         self.close_finished(ctx, pos);
@@ -141,15 +145,9 @@ impl Conditionals {
             }
             normalize(&mut ctx.scratch);
             if let Some(l) = self.latent_of(pos) {
-                let w = &self.transition[l];
                 let a = &mut ctx.alpha[l * m..(l + 1) * m];
-                a.fill(0.0);
-                for (j, &cj) in ctx.scratch.iter().enumerate() {
-                    for (ak, wk) in a.iter_mut().zip(&w[j * m..(j + 1) * m]) {
-                        *ak += cj * wk;
-                    }
-                }
-                normalize(a);
+                let sum = self.mixer.mix(&ctx.scratch, &self.transition[l], a);
+                scale(a, sum);
                 ctx.scratch.copy_from_slice(a);
                 ctx.ops += (m * m) as u64;
             }
@@ -158,16 +156,11 @@ impl Conditionals {
             ctx.alpha[..m].copy_from_slice(&self.prior);
         }
         let kv = self.k[pos];
-        let q = &mut q[..kv];
-        q.fill(0.0);
-        let e = &self.emission[pos];
-        for (state, &a) in ctx.scratch.iter().enumerate() {
-            for (qa, ea) in q.iter_mut().zip(&e[state * kv..(state + 1) * kv]) {
-                *qa += a * ea;
-            }
-        }
+        let sum = self
+            .mixer
+            .mix(&ctx.scratch, &self.emission[pos], &mut q[..kv]);
         ctx.ops += (m * kv) as u64;
-        pos
+        (pos, sum)
     }
 
     /// Records the value of the variable last returned by [`Conditionals::distribution`].
@@ -217,14 +210,11 @@ impl Conditionals {
             let l = self.latent[top as usize] as usize;
             let pl = self.latent[self.parent[top as usize] as usize] as usize;
             // scratch[j] = sum_k W[j][k] beta[k], k ascending, as scaled rows of W^T.
-            let wt = &self.transition_t[l];
-            ctx.scratch.fill(0.0);
-            for k in 0..m {
-                let bk = ctx.beta[l * m + k];
-                for (s, w) in ctx.scratch.iter_mut().zip(&wt[k * m..(k + 1) * m]) {
-                    *s += bk * w;
-                }
-            }
+            self.mixer.mix(
+                &ctx.beta[l * m..(l + 1) * m],
+                &self.transition_t[l],
+                &mut ctx.scratch,
+            );
             let b = &mut ctx.beta[pl * m..(pl + 1) * m];
             for (bj, sj) in b.iter_mut().zip(&ctx.scratch) {
                 *bj *= sj;
@@ -242,6 +232,11 @@ fn normalize(v: &mut [f64]) {
     for x in v.iter() {
         s += *x;
     }
+    scale(v, s);
+}
+
+/// The division step of [`normalize`], given the ascending-order sum `s` of `v`.
+fn scale(v: &mut [f64], s: f64) {
     if s > 0.0 && s.is_finite() {
         for x in v.iter_mut() {
             *x /= s;

@@ -23,6 +23,7 @@
 
 mod conditional;
 mod file;
+mod mix;
 mod params;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -115,10 +115,12 @@ fn conditionals_equal_ratios_of_marginals() {
         let mut q = vec![0.0; 256];
         let mut observed = vec![false; d];
         for (pos, &var) in vars.iter().enumerate() {
-            assert_eq!(cond.distribution(&mut ctx, &mut q), pos);
+            let (at, s) = cond.distribution(&mut ctx, &mut q);
+            assert_eq!(at, pos);
             let v = var as usize;
             let k = c.alphabet()[v] as usize;
-            let s: f64 = q[..k].iter().sum();
+            let ascending = q[..k].iter().fold(0.0, |s, &x| s + x);
+            assert_eq!(s.to_bits(), ascending.to_bits(), "sum in index order");
             let before = p.log_marginal(x, &observed, &mut ws).exp();
             observed[v] = true;
             let mut y = x.clone();

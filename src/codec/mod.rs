@@ -116,9 +116,9 @@ impl PcCodec {
             let var = self.vars[pos] as usize;
             let k = self.conditionals.alphabet(pos);
             for (r, ctx) in contexts.iter_mut().enumerate() {
-                self.conditionals.distribution(ctx, &mut q);
+                let (_, sum) = self.conditionals.distribution(ctx, &mut q);
                 let x = if k > 1 {
-                    cdf.quantize(&q[..k]);
+                    cdf.quantize_summed(&q[..k], sum);
                     visit(var, r, Some(&cdf))?
                 } else {
                     visit(var, r, None)?

@@ -12,6 +12,28 @@
 //! Only IEEE `+`, `*`, `/` and a truncating conversion are used, in a fixed order, so every
 //! machine computes the same frequencies from the same weights.
 
+/// Steps 2-3: `f[a] = 1 + min(floor(q[a] * scale), 2^P - K)` with `scale = (2^P - K) / s`.
+/// Returns false (and leaves `f` unspecified) when the weights are not valid: a negative or
+/// NaN weight, or a scale that is not finite. Kept branch-free inside the loop so that it
+/// vectorises; the result does not depend on how.
+fn scaled(q: &[f64], s: f64, f: &mut [u32]) -> bool {
+    let k = q.len();
+    let room = (TOTAL as usize - k) as f64;
+    let scale = room / s;
+    let cap = TOTAL - k as u32;
+    let cap_f = f64::from(cap);
+    let mut invalid = false;
+    for (fa, &x) in f.iter_mut().zip(q) {
+        invalid |= x.is_nan() | (x < 0.0);
+        // = min(floor(t), cap) for t >= 0, and 0 for NaN, as the saturating casts of the
+        // definition give; clamping first lets the cast go through `i32`, which vectorises.
+        let t = x * scale;
+        let t = if t >= cap_f { cap_f } else { t };
+        *fa = 1 + t as i32 as u32;
+    }
+    scale.is_finite() && !invalid
+}
+
 /// Bits of probability precision: frequencies sum to 2^PRECISION.
 pub const PRECISION: usize = 24;
 
@@ -28,34 +50,41 @@ pub struct Cdf {
 impl Cdf {
     /// Quantizes `q` (K = q.len(), 2..=256 entries) into this table, reusing its memory.
     pub fn quantize(&mut self, q: &[f64]) {
-        let k = q.len();
-        debug_assert!((2..=256).contains(&k), "alphabet of {k}");
         let mut s = 0.0f64;
         for &x in q {
             s += x;
         }
-        let room = (TOTAL as usize - k) as f64;
-        let valid = s > 0.0 && (room / s).is_finite() && q.iter().all(|&x| x >= 0.0);
-        let (s, ones) = if valid { (s, false) } else { (k as f64, true) };
-        let scale = room / s;
-        self.cum.clear();
-        self.cum.push(0);
-        let (mut total, mut best, mut best_f) = (0u64, 0usize, 0u32);
-        for (a, &x) in q.iter().enumerate() {
-            let w = if ones { 1.0 } else { x };
-            let f = 1 + ((w * scale) as u32).min(TOTAL - k as u32);
-            total += u64::from(f);
-            if f > best_f {
-                best_f = f;
-                best = a;
-            }
-            self.cum.push(total as u32);
+        self.quantize_summed(q, s);
+    }
+
+    /// [`Cdf::quantize`] for a caller that already has `s`, the sum of `q` taken in index
+    /// order (step 1); any other value gives frequencies other than the format's.
+    pub fn quantize_summed(&mut self, q: &[f64], s: f64) {
+        let k = q.len();
+        debug_assert!((2..=256).contains(&k), "alphabet of {k}");
+        let mut f = [0u32; 256];
+        let f = &mut f[..k];
+        if !(s > 0.0 && scaled(q, s, f)) {
+            scaled(&[1.0; 256][..k], k as f64, f);
         }
-        let diff = i64::from(TOTAL) - total as i64;
-        if diff != 0 {
-            for c in &mut self.cum[best + 1..] {
-                *c = (i64::from(*c) + diff) as u32;
-            }
+        self.accumulate(f);
+    }
+
+    /// Builds the cumulative table from frequencies `f`, giving the difference between
+    /// 2^PRECISION and their sum to the largest (lowest index among equals). Each f <= 2^P,
+    /// K <= 256, so every sum fits a `u32`.
+    fn accumulate(&mut self, f: &[u32]) {
+        let best_f = f.iter().copied().max().unwrap_or(0);
+        let best = f.iter().position(|&x| x == best_f).unwrap_or(0);
+        let sum: u32 = f.iter().sum();
+        let fixed = best_f + TOTAL - sum;
+        self.cum.clear();
+        self.cum.reserve(f.len() + 1);
+        self.cum.push(0);
+        let mut total = 0u32;
+        for (a, &fa) in f.iter().enumerate() {
+            total += if a == best { fixed } else { fa };
+            self.cum.push(total);
         }
     }
 
@@ -130,6 +159,53 @@ mod tests {
                 .map(|_| rng.next_f64().powi(rng.below(40) as i32))
                 .collect();
             check(&q);
+        }
+    }
+
+    /// The procedure of format-spec §5 written as plainly as possible, one symbol at a time.
+    fn reference(q: &[f64]) -> Vec<u32> {
+        let k = q.len();
+        let s: f64 = q.iter().fold(0.0, |s, &x| s + x);
+        let room = (TOTAL as usize - k) as f64;
+        let valid = s > 0.0 && (room / s).is_finite() && q.iter().all(|&x| x >= 0.0);
+        let (w, scale): (Vec<f64>, f64) = if valid {
+            (q.to_vec(), room / s)
+        } else {
+            (vec![1.0; k], room / k as f64)
+        };
+        let mut f: Vec<u32> = w
+            .iter()
+            .map(|&x| 1 + ((x * scale) as u32).min(TOTAL - k as u32))
+            .collect();
+        let best = (0..k).fold(0, |b, a| if f[a] > f[b] { a } else { b });
+        let sum: i64 = f.iter().map(|&x| i64::from(x)).sum();
+        f[best] = (i64::from(f[best]) + i64::from(TOTAL) - sum) as u32;
+        f
+    }
+
+    #[test]
+    fn matches_the_plain_procedure() {
+        let mut rng = crate::rng::Rng::new(5);
+        let mut cases: Vec<Vec<f64>> = vec![
+            vec![f64::INFINITY, 1.0],
+            vec![f64::MAX, f64::MAX, 1.0],
+            vec![0.0, -0.0, 3.0],
+            vec![f64::NAN, 1.0],
+            vec![1e-310, 1e-320, 0.0],
+        ];
+        for _ in 0..3000 {
+            let k = 2 + rng.below(255) as usize;
+            cases.push(
+                (0..k)
+                    .map(|_| rng.next_f64().powi(rng.below(60) as i32))
+                    .collect(),
+            );
+        }
+        let mut c = Cdf::default();
+        for q in &cases {
+            c.quantize(q);
+            let f: Vec<u32> = (0..q.len()).map(|a| c.frequency(a)).collect();
+            assert_eq!(f, reference(q), "{q:?}");
         }
     }
 
