@@ -82,3 +82,52 @@ fn bench_rejects_records_that_do_not_fit() {
     );
     assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
 }
+
+#[test]
+fn bench_codes_with_a_given_model_and_rejects_a_mismatched_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let digits = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/digits/digits-images-idx3-ubyte.gz"
+    );
+    let model = dir.path().join("digits.pcm");
+    let train = pcz()
+        .args(["train", digits, "--hidden", "2", "--epochs", "1", "-o"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(train.status.success(), "{train:?}");
+    let json = dir.path().join("r.json");
+    let out = pcz()
+        .args(["bench", digits, "--repeat", "1", "--peers", "pcz,zstd-3"])
+        .arg("--model")
+        .arg(&model)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{out:?}");
+    assert!(stdout.contains("pcz model M=2"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let row = &report["rows"][0];
+    assert_eq!(row["extra_bytes"], std::fs::metadata(&model).unwrap().len());
+
+    let other = dir.path().join("other.bin");
+    std::fs::write(&other, [7u8; 40]).unwrap();
+    let out = pcz()
+        .arg("bench")
+        .arg(&other)
+        .args(["--record-size", "8", "--repeat", "1", "--peers", "pcz"])
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("the model codes records of 64 values, the bench records have 8"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("digits.pcm"), "{stderr}");
+}

@@ -37,6 +37,12 @@ pub trait Codec {
         Ok(None)
     }
 
+    /// True when the learned state was given rather than learned by [`Codec::train`] (a
+    /// trained model passed in): the report then shows no training time.
+    fn pretrained(&self) -> bool {
+        false
+    }
+
     /// Compresses one unit (the whole set, or one record) into a self-contained string.
     fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>>;
 

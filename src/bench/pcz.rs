@@ -28,21 +28,39 @@ pub struct PczOptions {
 /// record is one bare circuit-coded stream (what random access per record costs).
 #[derive(Debug)]
 pub struct Pcz {
-    options: PczOptions,
+    /// How to train; `None` for a row built on a given model.
+    options: Option<PczOptions>,
     record_size: usize,
     circuit: Option<Circuit>,
     codec: Option<PcCodec>,
 }
 
 impl Pcz {
-    /// A pcz row for records of `record_size` bytes.
+    /// A pcz row for records of `record_size` bytes, trained on the training split.
     pub fn new(options: PczOptions, record_size: usize) -> Self {
         Pcz {
-            options,
+            options: Some(options),
             record_size,
             circuit: None,
             codec: None,
         }
+    }
+
+    /// A pcz row coding records of `record_size` bytes with an already trained `circuit`
+    /// (`pcz bench --model`); fails when the model codes records of another size.
+    pub fn with_model(circuit: Circuit, record_size: usize) -> Result<Self> {
+        if circuit.dims() != record_size {
+            return Err(Error::parameter(format!(
+                "the model codes records of {} values, the bench records have {record_size}",
+                circuit.dims()
+            )));
+        }
+        Ok(Pcz {
+            options: None,
+            record_size,
+            codec: Some(PcCodec::new(&circuit)),
+            circuit: Some(circuit),
+        })
     }
 
     fn trained(&self) -> Result<(&Circuit, &PcCodec)> {
@@ -55,10 +73,17 @@ impl Pcz {
 
 impl Codec for Pcz {
     fn name(&self) -> String {
-        format!("pcz HCLT M={}", self.options.hidden)
+        match (&self.options, &self.circuit) {
+            (Some(o), _) => format!("pcz HCLT M={}", o.hidden),
+            (None, Some(c)) => format!("pcz model M={}", c.hidden()),
+            (None, None) => "pcz".into(),
+        }
     }
 
     fn train(&mut self, records: &[&[u8]]) -> Result<Option<u64>> {
+        let Some(options) = self.options.clone() else {
+            return Ok(Some(self.trained()?.0.to_bytes().len() as u64));
+        };
         let data = Dataset::new(self.record_size, records.concat())?;
         // One alphabet for every variable (the largest value seen + 1): test values unseen
         // in training still fit, e.g. 256 for 8-bit pixels.
@@ -66,16 +91,16 @@ impl Codec for Pcz {
         let mut data = data;
         data.set_uniform_alphabet(if k > 16 { 256 } else { k })?;
         let structure = StructureOptions {
-            hidden: self.options.hidden,
-            seed: self.options.seed,
+            hidden: options.hidden,
+            seed: options.seed,
             ..Default::default()
         };
         let tree = learn::learn_tree(&data, &structure)?;
-        let initial = learn::initial_circuit(tree, &data, self.options.hidden, self.options.seed)?;
+        let initial = learn::initial_circuit(tree, &data, options.hidden, options.seed)?;
         let em = EmOptions {
-            epochs: self.options.epochs,
-            full_epochs: self.options.full_epochs,
-            seed: self.options.seed,
+            epochs: options.epochs,
+            full_epochs: options.full_epochs,
+            seed: options.seed,
             ..Default::default()
         };
         let (circuit, _) = learn::train(&initial, &data, None, &em, &mut |_| {})?;
@@ -83,6 +108,10 @@ impl Codec for Pcz {
         self.codec = Some(PcCodec::new(&circuit));
         self.circuit = Some(circuit);
         Ok(Some(bytes))
+    }
+
+    fn pretrained(&self) -> bool {
+        self.options.is_none()
     }
 
     fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>> {

@@ -80,8 +80,12 @@ fn run_peer(
                 .collect();
         }
     };
-    let train_seconds = extra.map(|_| started.elapsed().as_secs_f64());
+    let pretrained = codec.pretrained();
+    let train_seconds = extra
+        .filter(|_| !pretrained)
+        .map(|_| started.elapsed().as_secs_f64());
     let note = match extra {
+        Some(_) if pretrained => "given model",
         Some(_) if split.is_test => "trained on the input itself",
         _ => "",
     };

@@ -26,8 +26,10 @@ use crate::{Error, Result};
 /// Examples:
 ///   pcz bench
 ///   pcz bench t10k-images-idx3-ubyte.gz --train train-images-idx3-ubyte.gz --hidden 32
+///   pcz bench t10k-images-idx3-ubyte.gz --train train-images-idx3-ubyte.gz --model mnist.pcm
 ///   pcz bench data.bin --record-size 64 --json out.json --csv out.csv --plot out.svg
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct BenchArgs {
     /// Files to compress (default: the bundled MNIST test sample). IDX files give records
     /// of their image shape; other files are split by --record-size or --shape, or are one
@@ -56,6 +58,10 @@ pub struct BenchArgs {
     /// zstd-dict, xz, brotli, bzip2, deflate, cjxl-7, cjxl-9, cwebp, optipng, zpaq.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub peers: Vec<String>,
+    /// Code with this trained model (from `pcz train`) instead of training one; its file
+    /// size is reported like a dictionary's. The training options below are then unused.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["hidden", "epochs", "full_epochs"])]
+    pub model: Option<PathBuf>,
     /// Hidden states of the pcz circuit (larger: smaller output, slower).
     #[arg(long, value_name = "M", default_value_t = 16)]
     pub hidden: usize,
@@ -104,17 +110,28 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
     let mut all = Vec::new();
     if let Some(d) = record_size {
-        let options = PczOptions {
-            hidden: args.hidden.max(1),
-            epochs: args.epochs,
-            full_epochs: args.full_epochs,
-            seed: 0,
+        let pcz = match &args.model {
+            Some(path) => Pcz::with_model(super::eval::read_model(path)?, d)
+                .map_err(|e| super::in_file(path, e))?,
+            None => Pcz::new(
+                PczOptions {
+                    hidden: args.hidden.max(1),
+                    epochs: args.epochs,
+                    full_epochs: args.full_epochs,
+                    seed: 0,
+                },
+                d,
+            ),
         };
         all.push(Peer {
             key: "pcz",
-            availability: Availability::Ready(Box::new(Pcz::new(options, d))),
+            availability: Availability::Ready(Box::new(pcz)),
             per_record_skip: None,
         });
+    } else if args.model.is_some() {
+        return Err(Error::parameter(
+            "--model needs records: give --record-size or --shape, or an IDX file",
+        ));
     }
     all.extend(peers::catalogue(args.dict_size)?);
     all.extend(external::catalogue(&ToolFinder::from_env(), shape));

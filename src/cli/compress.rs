@@ -37,6 +37,7 @@ use std::time::Instant;
 ///   pcz compress --model mnist.pcm t10k-images-idx3-ubyte        # -> ...-ubyte.pcz
 ///   cat x | pcz compress - -c > x.pcz
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct CompressArgs {
     /// File to compress (`-` for stdin).
     pub input: PathBuf,

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 ///
 /// Example: pcz decompress --model mnist.pcm t10k.pcz -o t10k.out
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DecompressArgs {
     /// File to decompress (`-` for stdin).
     pub input: PathBuf,

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 /// This is the size an ideal arithmetic coder would reach with the model (model bytes not
 /// counted). Example: pcz eval mnist.pcm t10k-images-idx3-ubyte.gz --json
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct EvalArgs {
     /// Model file written by `pcz train`.
     pub model: PathBuf,

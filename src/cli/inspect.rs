@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 /// Show a .pcz file's version, layout, model, chunks, sizes, ratio and checksums.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct InspectArgs {
     /// The .pcz file (`-` for stdin).
     pub input: PathBuf,

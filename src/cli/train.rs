@@ -18,6 +18,7 @@ use std::time::Instant;
 ///
 /// Example: pcz train train-images-idx3-ubyte.gz -o mnist.pcm --hidden 32 --alphabet 256
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct TrainArgs {
     /// Dataset: IDX (.gz ok), image directory, PNG/PGM, CSV, or raw with --record-size.
     pub input: PathBuf,
