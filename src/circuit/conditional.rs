@@ -18,8 +18,8 @@
 //! across threads, and no `exp`/`ln`/`mul_add` is used. Every vector is renormalised to sum
 //! 1 after each update (only ratios matter), which keeps values far from underflow.
 
-use super::mix::Mixer;
 use super::{Circuit, NO_PARENT};
+use crate::simd::{divide, mix};
 
 /// The circuit's parameters laid out for coding: emission rows state-major (`[k][a]`), so
 /// that `q += alpha[k] * row_k` runs over contiguous memory.
@@ -33,7 +33,6 @@ pub struct Conditionals {
     transition: Vec<Vec<f64>>,
     transition_t: Vec<Vec<f64>>,
     emission: Vec<Vec<f64>>,
-    mixer: Mixer,
 }
 
 /// Per-record coding state. Reuse one per thread; [`Conditionals::begin`] resets it.
@@ -93,7 +92,6 @@ impl Conditionals {
             prior: super::params::normalized(circuit.prior()),
             transition,
             emission,
-            mixer: Mixer::detect(),
         }
     }
 
@@ -146,7 +144,7 @@ impl Conditionals {
             normalize(&mut ctx.scratch);
             if let Some(l) = self.latent_of(pos) {
                 let a = &mut ctx.alpha[l * m..(l + 1) * m];
-                let sum = self.mixer.mix(&ctx.scratch, &self.transition[l], a);
+                let sum = mix(&ctx.scratch, &self.transition[l], a);
                 scale(a, sum);
                 ctx.scratch.copy_from_slice(a);
                 ctx.ops += (m * m) as u64;
@@ -156,9 +154,7 @@ impl Conditionals {
             ctx.alpha[..m].copy_from_slice(&self.prior);
         }
         let kv = self.k[pos];
-        let sum = self
-            .mixer
-            .mix(&ctx.scratch, &self.emission[pos], &mut q[..kv]);
+        let sum = mix(&ctx.scratch, &self.emission[pos], &mut q[..kv]);
         ctx.ops += (m * kv) as u64;
         (pos, sum)
     }
@@ -210,7 +206,7 @@ impl Conditionals {
             let l = self.latent[top as usize] as usize;
             let pl = self.latent[self.parent[top as usize] as usize] as usize;
             // scratch[j] = sum_k W[j][k] beta[k], k ascending, as scaled rows of W^T.
-            self.mixer.mix(
+            mix(
                 &ctx.beta[l * m..(l + 1) * m],
                 &self.transition_t[l],
                 &mut ctx.scratch,
@@ -238,9 +234,7 @@ fn normalize(v: &mut [f64]) {
 /// The division step of [`normalize`], given the ascending-order sum `s` of `v`.
 fn scale(v: &mut [f64], s: f64) {
     if s > 0.0 && s.is_finite() {
-        for x in v.iter_mut() {
-            *x /= s;
-        }
+        divide(v, s);
     } else {
         let u = 1.0 / v.len() as f64;
         v.fill(u);

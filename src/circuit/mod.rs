@@ -23,7 +23,6 @@
 
 mod conditional;
 mod file;
-mod mix;
 mod params;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -14,24 +14,11 @@
 
 /// Steps 2-3: `f[a] = 1 + min(floor(q[a] * scale), 2^P - K)` with `scale = (2^P - K) / s`.
 /// Returns false (and leaves `f` unspecified) when the weights are not valid: a negative or
-/// NaN weight, or a scale that is not finite. Kept branch-free inside the loop so that it
-/// vectorises; the result does not depend on how.
+/// NaN weight, or a scale that is not finite.
 fn scaled(q: &[f64], s: f64, f: &mut [u32]) -> bool {
     let k = q.len();
-    let room = (TOTAL as usize - k) as f64;
-    let scale = room / s;
-    let cap = TOTAL - k as u32;
-    let cap_f = f64::from(cap);
-    let mut invalid = false;
-    for (fa, &x) in f.iter_mut().zip(q) {
-        invalid |= x.is_nan() | (x < 0.0);
-        // = min(floor(t), cap) for t >= 0, and 0 for NaN, as the saturating casts of the
-        // definition give; clamping first lets the cast go through `i32`, which vectorises.
-        let t = x * scale;
-        let t = if t >= cap_f { cap_f } else { t };
-        *fa = 1 + t as i32 as u32;
-    }
-    scale.is_finite() && !invalid
+    let scale = (TOTAL as usize - k) as f64 / s;
+    crate::simd::frequencies(q, scale, TOTAL - k as u32, f) && scale.is_finite()
 }
 
 /// Bits of probability precision: frequencies sum to 2^PRECISION.
@@ -79,12 +66,11 @@ impl Cdf {
         let sum: u32 = f.iter().sum();
         let fixed = best_f + TOTAL - sum;
         self.cum.clear();
-        self.cum.reserve(f.len() + 1);
-        self.cum.push(0);
+        self.cum.resize(f.len() + 1, 0);
         let mut total = 0u32;
-        for (a, &fa) in f.iter().enumerate() {
+        for (a, (c, &fa)) in self.cum[1..].iter_mut().zip(f).enumerate() {
             total += if a == best { fixed } else { fa };
-            self.cum.push(total);
+            *c = total;
         }
     }
 

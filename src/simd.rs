@@ -1,0 +1,281 @@
+//! The coding path's two hot loops, and the only module of pcz with `unsafe` code: each is
+//! compiled for the widest vector unit the CPU has, chosen at run time.
+//!
+//! - [`mix`]: `out = w^T rows`, the M x K (and M x M) products of the circuit conditionals;
+//! - [`divide`]: `v /= s`, the renormalisation after every update of a context vector;
+//! - [`frequencies`]: the scaling and truncation step of the quantizer.
+//!
+//! Why: decoding spends ~75% of its time in these loops. The portable build may only
+//! assume SSE2 (2 `f64` lanes, no packed `f64` -> integer conversion that vectorises);
+//! compiling the same loops for AVX2 / AVX-512 made MNIST decoding 1.7x faster (M = 32).
+//! Rust can only call a `#[target_feature]` function from `unsafe` code, hence this module.
+//!
+//! Why this is still bit-exact on every machine: every output is the same sequence of IEEE
+//! operations whatever the vector width, because lanes hold *different outputs*, never
+//! partial sums of one output; the serial sums stay serial. No feature enabled here allows
+//! fused multiply-add (`fma` is not enabled, and Rust never contracts `a * b + c` on its
+//! own), so products are rounded exactly as in scalar code. The tests compare every kernel
+//! bit for bit with the plain definitions.
+
+#![allow(unsafe_code)]
+
+/// The instruction sets a kernel is compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isa {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Isa {
+    /// The widest instruction set the running CPU supports. The only place (outside tests
+    /// of the portable kernel) that names a vector `Isa`: the `unsafe` calls below rely on it.
+    fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Isa::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Portable
+    }
+}
+
+/// `out[a] = sum_k w[k] * rows[k][a]` for rows of width `out.len()` stored contiguously,
+/// each sum in ascending k from 0.0 (the order the format fixes). Returns the sum of `out`
+/// in ascending index order.
+pub(crate) fn mix(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
+    mix_with(Isa::detect(), w, rows, out)
+}
+
+fn mix_with(isa: Isa, w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
+    match isa {
+        Isa::Portable => mix_blocked::<16>(w, rows, out),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::mix_avx2(w, rows, out) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::mix_avx512(w, rows, out) },
+    }
+}
+
+/// `v[i] /= s` for every i (a true IEEE division each, never a multiply by 1/s).
+pub(crate) fn divide(v: &mut [f64], s: f64) {
+    match Isa::detect() {
+        Isa::Portable => divide_body(v, s),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::divide_avx2(v, s) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::divide_avx512(v, s) },
+    }
+}
+
+#[inline(always)]
+fn divide_body(v: &mut [f64], s: f64) {
+    for x in v {
+        *x /= s;
+    }
+}
+
+/// `f[a] = 1 + min(floor(q[a] * scale), cap)` (format-spec §5, step 3), where the floor of
+/// NaN is 0 as Rust's saturating casts define it. Returns false when some `q[a]` is negative
+/// or NaN (the weights are then invalid and `f` unspecified).
+pub(crate) fn frequencies(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+    frequencies_with(Isa::detect(), q, scale, cap, f)
+}
+
+fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+    match isa {
+        Isa::Portable => scale_truncate(q, scale, cap, f),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::frequencies_avx2(q, scale, cap, f) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::frequencies_avx512(q, scale, cap, f) },
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{divide_body, mix_blocked, scale_truncate};
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn mix_avx2(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
+        mix_blocked::<32>(w, rows, out)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn mix_avx512(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
+        mix_blocked::<64>(w, rows, out)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn divide_avx2(v: &mut [f64], s: f64) {
+        divide_body(v, s)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn divide_avx512(v: &mut [f64], s: f64) {
+        divide_body(v, s)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn frequencies_avx2(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+        scale_truncate(q, scale, cap, f)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn frequencies_avx512(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+        scale_truncate(q, scale, cap, f)
+    }
+}
+
+/// The body of [`frequencies`], branch-free so that it vectorises.
+#[inline(always)]
+fn scale_truncate(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+    let cap_f = f64::from(cap);
+    let mut invalid = false;
+    for (fa, &x) in f.iter_mut().zip(q) {
+        invalid |= x.is_nan() | (x < 0.0);
+        // = min(floor(t), cap) for t >= 0 and 0 for NaN, as the saturating casts of the
+        // definition give (`max` and `min` return the non-NaN operand).
+        let t = (x * scale).max(0.0).min(cap_f);
+        // SAFETY: t is not NaN and lies in [0, cap] with cap < 2^31, so truncation to
+        // `i32` is exact and in range; unchecked, it compiles to one vector conversion.
+        *fa = 1 + unsafe { t.to_int_unchecked::<i32>() } as u32;
+    }
+    !invalid
+}
+
+/// The body of [`mix`]: outputs in blocks of `L` (then of 8, then one by one) whose
+/// accumulators stay in registers across the whole k loop, so the loop is bound by the
+/// multiplies and adds rather than by reloading and storing `out`. `L` = 8 vector registers
+/// of the target. The running sum of a finished block is a serial chain the CPU overlaps
+/// with the next block's products.
+#[inline(always)]
+fn mix_blocked<const L: usize>(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
+    let width = out.len();
+    let mut sum = 0.0f64;
+    let mut start = 0;
+    start = blocks::<L>(w, rows, width, start, out, &mut sum);
+    start = blocks::<8>(w, rows, width, start, out, &mut sum);
+    blocks::<1>(w, rows, width, start, out, &mut sum);
+    sum
+}
+
+/// Fills `out[start..]` in whole blocks of `L` outputs; returns where it stopped.
+#[inline(always)]
+fn blocks<const L: usize>(
+    w: &[f64],
+    rows: &[f64],
+    width: usize,
+    start: usize,
+    out: &mut [f64],
+    sum: &mut f64,
+) -> usize {
+    let end = start + (width - start) / L * L;
+    for (b, block) in out[start..end].chunks_exact_mut(L).enumerate() {
+        let from = start + b * L;
+        let mut acc = [0.0f64; L];
+        for (&wk, row) in w.iter().zip(rows.chunks_exact(width)) {
+            let r: &[f64; L] = row[from..from + L].try_into().expect("block of L");
+            for (x, &y) in acc.iter_mut().zip(r) {
+                *x += wk * y;
+            }
+        }
+        block.copy_from_slice(&acc);
+        for x in acc {
+            *sum += x;
+        }
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// The portable kernel and the one this CPU runs.
+    fn isas() -> [Isa; 2] {
+        [Isa::Portable, Isa::detect()]
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// The format's definition, one output at a time.
+    fn plain_mix(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
+        let width = out.len();
+        for (a, o) in out.iter_mut().enumerate() {
+            *o = 0.0;
+            for (k, &wk) in w.iter().enumerate() {
+                *o += wk * rows[k * width + a];
+            }
+        }
+        out.iter().fold(0.0, |s, &x| s + x)
+    }
+
+    #[test]
+    fn every_mix_kernel_is_bit_identical_to_the_definition() {
+        let mut rng = Rng::new(11);
+        for trial in 0..300 {
+            let m = 1 + rng.below(40) as usize;
+            let width = 1 + rng.below(if trial % 2 == 0 { 300 } else { 70 }) as usize;
+            let w: Vec<f64> = (0..m).map(|_| rng.next_f64()).collect();
+            let rows: Vec<f64> = (0..m * width)
+                .map(|_| rng.next_f64().powi(rng.below(30) as i32))
+                .collect();
+            let mut want = vec![0.0; width];
+            let want_sum = plain_mix(&w, &rows, &mut want);
+            for isa in isas() {
+                let mut got = vec![f64::NAN; width];
+                let sum = mix_with(isa, &w, &rows, &mut got);
+                assert_eq!(bits(&got), bits(&want), "{isa:?} m={m} width={width}");
+                assert_eq!(sum.to_bits(), want_sum.to_bits(), "{isa:?} sum");
+            }
+        }
+    }
+
+    #[test]
+    fn every_frequency_kernel_is_bit_identical_to_the_definition() {
+        let mut rng = Rng::new(12);
+        let cap = (1u32 << 24) - 256;
+        let specials = [0.0, -0.0, f64::INFINITY, f64::NAN, 1e-310, f64::MAX, -1.0];
+        for trial in 0..500 {
+            let k = 1 + rng.below(256) as usize;
+            let mut q: Vec<f64> = (0..k)
+                .map(|_| rng.next_f64().powi(rng.below(60) as i32))
+                .collect();
+            if trial % 5 == 0 {
+                q[rng.below(k as u64) as usize] = specials[trial / 5 % specials.len()];
+            }
+            let scale = [f64::from(cap), 0.0, 1e300, 3.5][trial % 4];
+            let want: Vec<u32> = q
+                .iter()
+                .map(|&x| 1 + ((x * scale) as u32).min(cap))
+                .collect();
+            let valid = q.iter().all(|&x| x >= 0.0);
+            for isa in isas() {
+                let mut f = vec![0; k];
+                assert_eq!(frequencies_with(isa, &q, scale, cap, &mut f), valid);
+                if valid {
+                    assert_eq!(f, want, "{isa:?} {q:?} scale {scale}");
+                }
+            }
+        }
+    }
+}
