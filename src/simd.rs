@@ -1,7 +1,8 @@
 //! The coding path's two hot loops, and the only module of pcz with `unsafe` code: each is
 //! compiled for the widest vector unit the CPU has, chosen at run time.
 //!
-//! - [`mix`]: `out = w^T rows`, the M x K (and M x M) products of the circuit conditionals;
+//! - [`mix`]: `out = w^T rows`, the M x K (and M x M) products of the circuit conditionals,
+//!   and [`mix_many`], the same for several weight vectors sharing `rows`;
 //! - [`divide`]: `v /= s`, the renormalisation after every update of a context vector;
 //! - [`frequencies`]: the scaling and truncation step of the quantizer.
 //!
@@ -66,6 +67,88 @@ fn mix_with(isa: Isa, w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
     }
 }
 
+/// [`mix`] for several weight vectors over the same `rows`: `outs[i] = ws[i]^T rows`,
+/// `sums[i]` = the ascending sum of `outs[i]`. Bit-identical to calling [`mix`] for each,
+/// but four at a time share every row block loaded from memory (the M x K emission table
+/// of a variable is larger than L1, so one vector at a time is bound by its loads).
+pub(crate) fn mix_many(ws: &[&[f64]], rows: &[f64], mut outs: Vec<&mut [f64]>, sums: &mut [f64]) {
+    let isa = Isa::detect();
+    let n = ws.len().min(outs.len()).min(sums.len());
+    let whole = n / 4 * 4;
+    for ((w, o), s) in ws[..whole]
+        .chunks_exact(4)
+        .zip(outs[..whole].chunks_exact_mut(4))
+        .zip(sums[..whole].chunks_exact_mut(4))
+    {
+        mix4_with(isa, w, rows, o, s);
+    }
+    for ((w, o), s) in ws[whole..n]
+        .iter()
+        .zip(&mut outs[whole..n])
+        .zip(&mut sums[whole..n])
+    {
+        *s = mix_with(isa, w, rows, o);
+    }
+}
+
+fn mix4_with(isa: Isa, ws: &[&[f64]], rows: &[f64], outs: &mut [&mut [f64]], sums: &mut [f64]) {
+    match isa {
+        Isa::Portable => mix4::<4>(ws, rows, outs, sums),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::mix4_avx2(ws, rows, outs, sums) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::mix4_avx512(ws, rows, outs, sums) },
+    }
+}
+
+/// The body of [`mix_many`] for four vectors: blocks of `L` outputs of all four (4 x `L`
+/// accumulators: half the target's vector registers), then the tail one output at a time.
+#[inline(always)]
+fn mix4<const L: usize>(ws: &[&[f64]], rows: &[f64], outs: &mut [&mut [f64]], sums: &mut [f64]) {
+    let width = outs[0].len();
+    let m = ws[0].len();
+    let w: [&[f64]; 4] = [&ws[0][..m], &ws[1][..m], &ws[2][..m], &ws[3][..m]];
+    sums[..4].fill(0.0);
+    let start = blocks4::<L>(&w, rows, width, 0, outs, sums);
+    blocks4::<1>(&w, rows, width, start, outs, sums);
+}
+
+/// Fills `outs[g][start..]` for g < 4 in whole blocks of `L`; returns where it stopped.
+#[inline(always)]
+fn blocks4<const L: usize>(
+    w: &[&[f64]; 4],
+    rows: &[f64],
+    width: usize,
+    start: usize,
+    outs: &mut [&mut [f64]],
+    sums: &mut [f64],
+) -> usize {
+    let m = w[0].len();
+    let end = start + (width - start) / L * L;
+    for from in (start..end).step_by(L) {
+        let mut acc = [[0.0f64; L]; 4];
+        for k in 0..m {
+            let r: &[f64; L] = rows[k * width + from..][..L].try_into().expect("block");
+            for (g, acc_g) in acc.iter_mut().enumerate() {
+                let wk = w[g][k];
+                for (x, &y) in acc_g.iter_mut().zip(r) {
+                    *x += wk * y;
+                }
+            }
+        }
+        for ((out, sum), acc_g) in outs.iter_mut().zip(sums.iter_mut()).zip(&acc) {
+            out[from..from + L].copy_from_slice(acc_g);
+            for &x in acc_g {
+                *sum += x;
+            }
+        }
+    }
+    end
+}
+
 /// `v[i] /= s` for every i (a true IEEE division each, never a multiply by 1/s).
 pub(crate) fn divide(v: &mut [f64], s: f64) {
     match Isa::detect() {
@@ -109,7 +192,7 @@ fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) ->
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{divide_body, mix_blocked, scale_truncate};
+    use super::{divide_body, mix4, mix_blocked, scale_truncate};
 
     #[target_feature(enable = "avx2")]
     pub(super) fn mix_avx2(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
@@ -119,6 +202,26 @@ mod x86 {
     #[target_feature(enable = "avx512f")]
     pub(super) fn mix_avx512(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
         mix_blocked::<64>(w, rows, out)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn mix4_avx2(
+        ws: &[&[f64]],
+        rows: &[f64],
+        outs: &mut [&mut [f64]],
+        sums: &mut [f64],
+    ) {
+        mix4::<8>(ws, rows, outs, sums)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn mix4_avx512(
+        ws: &[&[f64]],
+        rows: &[f64],
+        outs: &mut [&mut [f64]],
+        sums: &mut [f64],
+    ) {
+        mix4::<32>(ws, rows, outs, sums)
     }
 
     #[target_feature(enable = "avx2")]
@@ -247,6 +350,34 @@ mod tests {
                 assert_eq!(bits(&got), bits(&want), "{isa:?} m={m} width={width}");
                 assert_eq!(sum.to_bits(), want_sum.to_bits(), "{isa:?} sum");
             }
+        }
+    }
+
+    #[test]
+    fn mixing_many_equals_mixing_each() {
+        let mut rng = Rng::new(13);
+        for trial in 0..100 {
+            let (m, width, n) = (
+                1 + rng.below(40) as usize,
+                1 + rng.below(if trial % 2 == 0 { 300 } else { 70 }) as usize,
+                1 + rng.below(11) as usize,
+            );
+            let ws: Vec<Vec<f64>> = (0..n)
+                .map(|_| (0..m).map(|_| rng.next_f64()).collect())
+                .collect();
+            let rows: Vec<f64> = (0..m * width).map(|_| rng.next_f64()).collect();
+            let mut want = vec![0.0; n * width];
+            let want_sums: Vec<f64> = ws
+                .iter()
+                .zip(want.chunks_mut(width))
+                .map(|(w, o)| plain_mix(w, &rows, o))
+                .collect();
+            let mut got = vec![f64::NAN; n * width];
+            let mut sums = vec![f64::NAN; n];
+            let refs: Vec<&[f64]> = ws.iter().map(|w| w.as_slice()).collect();
+            mix_many(&refs, &rows, got.chunks_mut(width).collect(), &mut sums);
+            assert_eq!(bits(&got), bits(&want), "m={m} width={width} n={n}");
+            assert_eq!(bits(&sums), bits(&want_sums));
         }
     }
 

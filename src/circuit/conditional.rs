@@ -19,7 +19,7 @@
 //! 1 after each update (only ratios matter), which keeps values far from underflow.
 
 use super::{Circuit, NO_PARENT};
-use crate::simd::{divide, mix};
+use crate::simd::{divide, mix, mix_many};
 
 /// The circuit's parameters laid out for coding: emission rows state-major (`[k][a]`), so
 /// that `q += alpha[k] * row_k` runs over contiguous memory.
@@ -129,34 +129,54 @@ impl Conditionals {
     /// order (what the quantizer needs; computing it here overlaps it with the products).
     /// Call [`Conditionals::observe`] with its value before asking for the next one.
     pub fn distribution(&self, ctx: &mut Context, q: &mut [f64]) -> (usize, f64) {
-        let pos = ctx.next;
+        let mut sum = [0.0];
+        let pos = self.distributions(std::slice::from_mut(ctx), q, &mut sum);
+        (pos, sum[0])
+    }
+
+    /// [`Conditionals::distribution`] for several records at the same position (all
+    /// contexts must be at the same position): record i's distribution goes to
+    /// `q[i * 256..][..K]` and its sum to `sums[i]`. Records share each emission row while
+    /// it is in registers, which is faster than one record at a time and gives the same
+    /// bits. Returns the position.
+    pub fn distributions(&self, ctxs: &mut [Context], q: &mut [f64], sums: &mut [f64]) -> usize {
+        let pos = ctxs.first().map_or(0, |c| c.next);
+        let kv = self.k[pos];
+        for ctx in ctxs.iter_mut() {
+            debug_assert_eq!(ctx.next, pos, "contexts at one position");
+            self.prepare(ctx, pos);
+            ctx.ops += (self.m * kv) as u64;
+        }
+        let weights: Vec<&[f64]> = ctxs.iter().map(|c| c.scratch.as_slice()).collect();
+        let outs: Vec<&mut [f64]> = q.chunks_mut(256).map(|c| &mut c[..kv]).collect();
+        mix_many(&weights, &self.emission[pos], outs, sums);
+        pos
+    }
+
+    /// Leaves in `ctx.scratch` the normalised weights of Z over which the distribution of
+    /// position `pos` mixes its emission rows: the prior, the parent's context, or its
+    /// transform through the transition into `pos`'s own latent.
+    fn prepare(&self, ctx: &mut Context, pos: usize) {
         let m = self.m;
         self.close_finished(ctx, pos);
-        // alpha of the distribution: the prior, the parent's context, or its transform.
         let p = self.parent[pos];
         if p == NO_PARENT {
             ctx.scratch.copy_from_slice(&self.prior);
-        } else {
-            let pl = self.latent[p as usize] as usize * m;
-            for (j, c) in ctx.scratch.iter_mut().enumerate() {
-                *c = ctx.alpha[pl + j] * ctx.beta[pl + j];
-            }
-            normalize(&mut ctx.scratch);
-            if let Some(l) = self.latent_of(pos) {
-                let a = &mut ctx.alpha[l * m..(l + 1) * m];
-                let sum = mix(&ctx.scratch, &self.transition[l], a);
-                scale(a, sum);
-                ctx.scratch.copy_from_slice(a);
-                ctx.ops += (m * m) as u64;
-            }
-        }
-        if p == NO_PARENT {
             ctx.alpha[..m].copy_from_slice(&self.prior);
+            return;
         }
-        let kv = self.k[pos];
-        let sum = mix(&ctx.scratch, &self.emission[pos], &mut q[..kv]);
-        ctx.ops += (m * kv) as u64;
-        (pos, sum)
+        let pl = self.latent[p as usize] as usize * m;
+        for (j, c) in ctx.scratch.iter_mut().enumerate() {
+            *c = ctx.alpha[pl + j] * ctx.beta[pl + j];
+        }
+        normalize(&mut ctx.scratch);
+        if let Some(l) = self.latent_of(pos) {
+            let a = &mut ctx.alpha[l * m..(l + 1) * m];
+            let sum = mix(&ctx.scratch, &self.transition[l], a);
+            scale(a, sum);
+            ctx.scratch.copy_from_slice(a);
+            ctx.ops += (m * m) as u64;
+        }
     }
 
     /// Records the value of the variable last returned by [`Conditionals::distribution`].

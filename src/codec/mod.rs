@@ -14,6 +14,9 @@ use crate::coder::{Cdf, Decoder, Encoder};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
+/// Records whose distributions are computed together (they share the emission rows).
+const GROUP: usize = 8;
+
 /// Default number of records per chunk.
 pub const DEFAULT_CHUNK_RECORDS: usize = 256;
 
@@ -110,20 +113,24 @@ impl PcCodec {
         for ctx in &mut contexts {
             self.conditionals.begin(ctx);
         }
-        let mut q = vec![0.0f64; 256];
+        let mut q = vec![0.0f64; GROUP * 256];
+        let mut sums = [0.0f64; GROUP];
         let mut cdf = Cdf::default();
         for pos in 0..self.dims() {
             let var = self.vars[pos] as usize;
             let k = self.conditionals.alphabet(pos);
-            for (r, ctx) in contexts.iter_mut().enumerate() {
-                let (_, sum) = self.conditionals.distribution(ctx, &mut q);
-                let x = if k > 1 {
-                    cdf.quantize_summed(&q[..k], sum);
-                    visit(var, r, Some(&cdf))?
-                } else {
-                    visit(var, r, None)?
-                };
-                self.conditionals.observe(ctx, x);
+            for (g, group) in contexts.chunks_mut(GROUP).enumerate() {
+                self.conditionals.distributions(group, &mut q, &mut sums);
+                for (i, ctx) in group.iter_mut().enumerate() {
+                    let r = g * GROUP + i;
+                    let x = if k > 1 {
+                        cdf.quantize_summed(&q[i * 256..i * 256 + k], sums[i]);
+                        visit(var, r, Some(&cdf))?
+                    } else {
+                        visit(var, r, None)?
+                    };
+                    self.conditionals.observe(ctx, x);
+                }
             }
         }
         Ok(())
