@@ -30,3 +30,5 @@ pub mod tasks;
 mod tests;
 #[cfg(test)]
 mod tests_code;
+#[cfg(test)]
+mod tests_search;
