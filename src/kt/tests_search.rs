@@ -65,3 +65,11 @@ fn search_reuses_elementwise_transforms() {
     top.sort_unstable_by(|a, b| b.cmp(a));
     reuses(&cat(&[&X, &top[..6]]), "max_n", 30);
 }
+
+#[test]
+fn search_interleave_halves_reuse_each_other() {
+    let rev: Vec<u8> = X.iter().rev().copied().collect();
+    let il: Vec<u8> = X.iter().zip(&rev).flat_map(|(&a, &b)| [a, b]).collect();
+    reuses(&il, "interleave", 30);
+    reuses(&il, "reverse_list", 30);
+}

@@ -1,17 +1,23 @@
 //! The search generator: an optimal segmentation of the sequence by dynamic programming
 //! under the prefix-free code's bit cost (pieces joined by one `concatenate`; primitives and
-//! reuses of earlier pieces, see [`super::segment`]), and inverse-operation analysis: de-interleaving into two
-//! segmented halves (every split point, tail on either side) and differences (`scan_add`).
+//! reuses of earlier pieces, see [`super::segment`]), and inverse-operation analysis:
+//! de-interleaving into two segmented halves (every split point, tail on either side; the
+//! second half may reuse the first's pieces) and differences (`scan_add`).
 //! The cheapest correct candidate by exact code bits wins; the literal is always a candidate.
 
-use super::segment::{emit, segment, Piece, OPB, VAR};
+use super::segment::{emit, segment, segment_after, Piece, OPB, VAR};
 use crate::kt::cost::code_bits;
 use crate::kt::dsl::{Arg, Line, Op, Program};
 use crate::kt::interp::{run, Limits};
+use std::collections::HashMap;
 
 fn program_of(parts: &[&[(usize, Piece)]], combine: Option<Op>) -> Program {
     let mut lines = Vec::new();
-    let vars: Vec<usize> = parts.iter().map(|p| emit(&mut lines, p)).collect();
+    let mut line_at = HashMap::new();
+    let vars: Vec<usize> = parts
+        .iter()
+        .map(|p| emit(&mut lines, p, &mut line_at))
+        .collect();
     if let Some(op) = combine {
         lines.push(Line {
             op,
@@ -57,7 +63,8 @@ pub fn search(seq: &[u8]) -> Program {
                 if ca > cost0 {
                     continue;
                 }
-                let (cb, pb) = segment(&b);
+                let ab = [a.as_slice(), b.as_slice()].concat();
+                let (cb, pb) = segment_after(&ab, &pa, a.len());
                 let c = ca + cb + OPB + 2.0 * VAR;
                 if best_il.as_ref().is_none_or(|x| c < x.0) {
                     best_il = Some((c, pa, pb));
@@ -77,7 +84,7 @@ pub fn search(seq: &[u8]) -> Program {
     }
     let (_, pd) = segment(&d);
     let mut lines = Vec::new();
-    let v = emit(&mut lines, &pd);
+    let v = emit(&mut lines, &pd, &mut HashMap::new());
     lines.push(Line {
         op: Op::ScanAdd,
         args: vec![Arg::Var(v)],

@@ -11,6 +11,7 @@
 //! caller scores every candidate by the exact code length anyway.
 
 use crate::kt::dsl::{Arg, Line, Op, Pred};
+use std::collections::HashMap;
 
 /// log2(22): an op (21 primitives + END).
 pub const OPB: f64 = 4.46;
@@ -262,18 +263,32 @@ fn modulus(v: &[i64], w: &[i64]) -> Option<i64> {
 
 /// Best segmentation of `s`; returns (estimated bits, pieces with their start positions).
 pub fn segment(s: &[i64]) -> (f64, Vec<(usize, Piece)>) {
+    segment_after(s, &[], 0)
+}
+
+/// Best segmentation of `s[start..]` when `prefix` (pieces of `s[..start]`, start positions
+/// ascending) is already defined and can be reused; returns the new pieces and their bits.
+pub fn segment_after(
+    s: &[i64],
+    prefix: &[(usize, Piece)],
+    start: usize,
+) -> (f64, Vec<(usize, Piece)>) {
     let n = s.len();
     let mut dp = Dp {
         s,
         best: vec![f64::INFINITY; n + 1],
         back: vec![None; n + 1],
     };
-    dp.best[0] = 0.0;
+    for (k, (a, p)) in prefix.iter().enumerate() {
+        let end = prefix.get(k + 1).map_or(start, |q| q.0);
+        dp.back[end] = Some((*a, p.clone()));
+    }
+    dp.best[start] = 0.0;
     let mut pre = vec![0.0; n + 1];
     for i in 0..n {
         pre[i + 1] = pre[i] + int_cost(s[i]);
     }
-    for i in 0..n {
+    for i in start..n {
         if !dp.best[i].is_finite() {
             continue;
         }
@@ -284,7 +299,7 @@ pub fn segment(s: &[i64]) -> (f64, Vec<(usize, Piece)>) {
     }
     let mut pieces = Vec::new();
     let mut j = n;
-    while j > 0 {
+    while j > start {
         let (i, p) = dp.back[j].clone().expect("reachable");
         pieces.push((i, p));
         j = i;
@@ -294,9 +309,13 @@ pub fn segment(s: &[i64]) -> (f64, Vec<(usize, Piece)>) {
     (dp.best[n] + join, pieces)
 }
 
-/// Appends the lines of a segmentation; returns the line holding its value.
-pub fn emit(lines: &mut Vec<Line>, pieces: &[(usize, Piece)]) -> usize {
-    let mut line_at = std::collections::HashMap::new(); // start position -> line
+/// Appends the lines of a segmentation; returns the line holding its value. `line_at` maps
+/// the start position of every piece emitted so far to its line (reuses look it up).
+pub fn emit(
+    lines: &mut Vec<Line>,
+    pieces: &[(usize, Piece)],
+    line_at: &mut HashMap<usize, usize>,
+) -> usize {
     let mut vars = Vec::new();
     let push = |lines: &mut Vec<Line>, op: Op, args: Vec<Arg>| {
         lines.push(Line { op, args });
