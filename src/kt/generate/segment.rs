@@ -160,7 +160,6 @@ impl Dp<'_> {
         let s = self.s;
         let rest = &s[i..];
         let v = &s[a0..b0];
-        let rev: Vec<i64> = v.iter().rev().copied().collect();
         let full = |w: &[i64]| w.len() <= rest.len() && rest[..w.len()] == *w;
         if full(v) {
             self.relax(i, i + v.len(), 0.0, || Piece::Ref(a0));
@@ -175,7 +174,11 @@ impl Dp<'_> {
                 let c = derived_cost(&args);
                 self.relax(i, i + l, c, || Piece::Derived(a0, Op::Between, args));
             }
-            let l = lcp(rest, &rev[a..]);
+            let l = rest
+                .iter()
+                .zip(v[..v.len() - a].iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count();
             for l in 2..=l {
                 if a == 0 && l == v.len() {
                     self.relax(i, i + l, OPB + VAR, || {
@@ -189,6 +192,18 @@ impl Dp<'_> {
                 });
             }
         }
+        if v.len() >= 3 {
+            self.transforms(i, a0, b0);
+        }
+    }
+
+    /// `op(earlier piece, ...)` for the element-wise and selecting ops, each tried only when
+    /// its first output element already matches.
+    fn transforms(&mut self, i: usize, a0: usize, b0: usize) {
+        let s = self.s;
+        let rest = &s[i..];
+        let v = &s[a0..b0];
+        let full = |w: &[i64]| w.len() <= rest.len() && rest[..w.len()] == *w;
         let mut derived = |op: Op, args: Vec<Arg>, w: &[i64]| {
             if full(w) && w != v {
                 let c = derived_cost(&args);
@@ -210,14 +225,20 @@ impl Dp<'_> {
             }
         }
         for j in 2..=5usize {
-            let w: Vec<i64> = v.iter().step_by(j).copied().collect();
-            derived(Op::Jumps, vec![Arg::Int(j as i64)], &w);
+            if rest[0] == v[0] && rest.get(1) == v.get(j) {
+                let w: Vec<i64> = v.iter().step_by(j).copied().collect();
+                derived(Op::Jumps, vec![Arg::Int(j as i64)], &w);
+            }
         }
         for pr in Pred::ALL {
-            let w: Vec<i64> = v.iter().copied().filter(|&x| keeps(pr, x)).collect();
-            if !w.is_empty() {
+            if v.iter().find(|&&x| keeps(pr, x)) == rest.first() {
+                let w: Vec<i64> = v.iter().copied().filter(|&x| keeps(pr, x)).collect();
                 derived(Op::Filter, vec![Arg::Pred(pr)], &w);
             }
+        }
+        let (lo, hi) = (v.iter().min(), v.iter().max());
+        if rest.len() < 2 || (rest.first() != lo && rest.first() != hi) {
+            return;
         }
         let mut up = v.to_vec();
         up.sort_unstable();
