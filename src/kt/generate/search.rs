@@ -11,19 +11,20 @@ use crate::kt::dsl::{Arg, Line, Op, Program};
 use crate::kt::interp::{run, Limits};
 use std::collections::HashMap;
 
-fn program_of(parts: &[&[(usize, Piece)]], combine: Option<Op>) -> Program {
+/// De-interleave candidates scored by exact code bits.
+const IL_KEEP: usize = 3;
+
+/// `interleave(A, B)` from the segmentation emitted first (`first`) and the one after it.
+fn interleaved(first: &[(usize, Piece)], second: &[(usize, Piece)], a_first: bool) -> Program {
     let mut lines = Vec::new();
     let mut line_at = HashMap::new();
-    let vars: Vec<usize> = parts
-        .iter()
-        .map(|p| emit(&mut lines, p, &mut line_at))
-        .collect();
-    if let Some(op) = combine {
-        lines.push(Line {
-            op,
-            args: vars.into_iter().map(Arg::Var).collect(),
-        });
-    }
+    let x = emit(&mut lines, first, &mut line_at);
+    let y = emit(&mut lines, second, &mut line_at);
+    let (a, b) = if a_first { (x, y) } else { (y, x) };
+    lines.push(Line {
+        op: Op::Interleave,
+        args: vec![Arg::Var(a), Arg::Var(b)],
+    });
     Program::from_lines(lines)
 }
 
@@ -36,10 +37,12 @@ pub fn search(seq: &[u8]) -> Program {
         return cands.pop().expect("one");
     }
     let (cost0, whole) = segment(&s);
-    cands.push(program_of(&[&whole], None));
-    // De-interleave: interleave(A, B) with m pairs and the tail on one side.
-    type Seg = Vec<(usize, Piece)>;
-    let mut best_il: Option<(f64, Seg, Seg)> = None;
+    let mut lines = Vec::new();
+    emit(&mut lines, &whole, &mut HashMap::new());
+    cands.push(Program::from_lines(lines));
+    // De-interleave: interleave(A, B) with m pairs and the tail on one side; either half may
+    // be segmented first and reused by the other. The few best estimates are scored exactly.
+    let mut il: Vec<(f64, Program)> = Vec::new();
     for m in 2..=n / 2 {
         let evens: Vec<i64> = (0..m).map(|k| s[2 * k]).collect();
         let odds: Vec<i64> = (0..m).map(|k| s[2 * k + 1]).collect();
@@ -59,22 +62,25 @@ pub fn search(seq: &[u8]) -> Program {
                 || (tail_to_a && a.len() > b.len())
                 || (!tail_to_a && b.len() >= a.len())
             {
-                let (ca, pa) = segment(&a);
-                if ca > cost0 {
-                    continue;
-                }
-                let ab = [a.as_slice(), b.as_slice()].concat();
-                let (cb, pb) = segment_after(&ab, &pa, a.len());
-                let c = ca + cb + OPB + 2.0 * VAR;
-                if best_il.as_ref().is_none_or(|x| c < x.0) {
-                    best_il = Some((c, pa, pb));
+                for a_first in [true, false] {
+                    let (x, y) = if a_first { (&a, &b) } else { (&b, &a) };
+                    let (cx, px) = segment(x);
+                    if cx > cost0 {
+                        continue;
+                    }
+                    let xy = [x.as_slice(), y.as_slice()].concat();
+                    let (cy, py) = segment_after(&xy, &px, x.len());
+                    let c = cx + cy + OPB + 2.0 * VAR;
+                    if il.len() < IL_KEEP || c < il[IL_KEEP - 1].0 {
+                        il.push((c, interleaved(&px, &py, a_first)));
+                        il.sort_by(|p, q| p.0.total_cmp(&q.0));
+                        il.truncate(IL_KEEP);
+                    }
                 }
             }
         }
     }
-    if let Some((_, pa, pb)) = best_il {
-        cands.push(program_of(&[&pa, &pb], Some(Op::Interleave)));
-    }
+    cands.extend(il.into_iter().map(|(_, p)| p));
     // Differences: scan_add(d).
     let mut d = Vec::with_capacity(n);
     let mut prev = 0;
