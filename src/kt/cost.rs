@@ -1,9 +1,11 @@
 //! Program-length measures, reported side by side:
 //! - [`kt_uniform_bits`]: KT's uniform-prior estimate, quirks included;
 //! - [`code_bits`] / [`encode`] / [`decode`]: a real prefix-free binary code of DSL programs
-//!   (a mixed-radix integer behind an Elias-gamma length), decoded back before it is counted;
+//!   (exact arithmetic coding of the program's choices under a uniform prior, at most 2 bits
+//!   above the ideal length), decoded back before it is counted;
 //! - raw bytes and joint gzip of program texts (see [`super::compress`]).
 
+use super::bignum::Nat;
 use super::dsl::{Arg, Line, Op, Pred, Program, Slot};
 
 /// KT's uniform-prior bit count of a program as its evaluator computes it, from the canonical
@@ -53,40 +55,15 @@ pub fn kt_uniform_bits(p: &Program, num_functions: usize) -> f64 {
     total
 }
 
-// ---- a little bignum: little-endian u32 limbs --------------------------------------------
-
-fn mul_add(n: &mut Vec<u32>, r: u64, d: u64) {
-    let mut carry = d;
-    for limb in n.iter_mut() {
-        let v = (*limb as u64) * r + carry;
-        *limb = v as u32;
-        carry = v >> 32;
-    }
-    while carry > 0 {
-        n.push(carry as u32);
-        carry >>= 32;
-    }
-}
-
-fn div_rem(n: &mut Vec<u32>, r: u64) -> u64 {
-    let mut rem = 0u64;
-    for limb in n.iter_mut().rev() {
-        let v = (rem << 32) | *limb as u64;
-        *limb = (v / r) as u32;
-        rem = v % r;
-    }
-    while n.last() == Some(&0) {
-        n.pop();
-    }
-    rem
-}
-
-fn bit_len(n: &[u32]) -> u64 {
-    match n.last() {
-        None => 0,
-        Some(&top) => (n.len() as u64 - 1) * 32 + (32 - top.leading_zeros() as u64),
-    }
-}
+// ---- the prefix-free program code ----------------------------------------------------------
+//
+// A program is a sequence of uniform choices (digit d from radix r): the op of each line, its
+// arguments, END, the output line. The choices define the interval [N/R, (N+1)/R) of [0, 1)
+// (N the digits as a mixed-radix number, first choice most significant; R the product of the
+// radices), and the codeword is the shortest dyadic interval [y/2^k, (y+1)/2^k) inside it:
+// k is ceil(log2 R) or one more. Any extension of the codeword lies in the program's interval,
+// so a decoder reading ahead into the next program still decodes the same choices, and the
+// code is prefix-free with no length header (exact arithmetic coding under the uniform prior).
 
 /// Symbols of the code: (digit, radix) pairs, most significant meaning first.
 struct Digits(Vec<(u64, u64)>);
@@ -162,15 +139,58 @@ fn digits_of(p: &Program) -> Digits {
     d
 }
 
-/// Elias-gamma code length of `n >= 1`.
-fn gamma_len(n: u64) -> u64 {
-    2 * (63 - n.leading_zeros() as u64) + 1
+/// The codeword bits (MSB first) of the interval a digit string defines.
+fn codeword(digits: &Digits) -> Vec<bool> {
+    let (mut n, mut r) = (Nat::default(), Nat::from_u64(1));
+    for &(d, rad) in &digits.0 {
+        n.mul_add(rad, d);
+        r.mul_add(rad, 0);
+    }
+    let k0 = if r.is_pow2() {
+        r.bit_len() - 1
+    } else {
+        r.bit_len()
+    };
+    let two_r = {
+        let mut t = r.clone();
+        t.add(&r);
+        t
+    };
+    for k in [k0, k0 + 1] {
+        // y = ceil(N 2^k / R) by long division; accept if (y+1) R <= (N+1) 2^k.
+        let mut rem = n.clone();
+        let mut bits = Vec::with_capacity(k as usize);
+        for _ in 0..k {
+            let twice = rem.clone();
+            rem.add(&twice);
+            let b = rem >= r;
+            if b {
+                rem.sub(&r);
+            }
+            bits.push(b);
+        }
+        if rem == Nat::default() {
+            return bits; // y R = N 2^k, and R <= 2^k
+        }
+        let mut lhs = Nat::pow2(k);
+        lhs.add(&rem);
+        if two_r <= lhs {
+            // y = floor + 1 (no overflow: y < 2^k when the interval test passes)
+            for b in bits.iter_mut().rev() {
+                *b = !*b;
+                if *b {
+                    break;
+                }
+            }
+            return bits;
+        }
+    }
+    unreachable!("a dyadic interval of length 2^-(k0+1) always fits")
 }
 
 /// Exact length in bits of [`encode`]'s output (before byte padding).
 pub fn code_bits(p: &Program) -> u64 {
-    let (_, bits) = encode_bits(p);
-    bits.len() as u64
+    codeword(&digits_of(p)).len() as u64
 }
 
 /// Ideal length (sum of log2 radix) of the code's symbols, for reference.
@@ -178,31 +198,10 @@ pub fn code_ideal_bits(p: &Program) -> f64 {
     digits_of(p).0.iter().map(|&(_, r)| (r as f64).log2()).sum()
 }
 
-fn encode_bits(p: &Program) -> (u64, Vec<bool>) {
-    let digits = digits_of(p);
-    let mut n: Vec<u32> = Vec::new();
-    for &(d, r) in digits.0.iter().rev() {
-        mul_add(&mut n, r, d);
-    }
-    let len = bit_len(&n);
-    let mut bits = Vec::with_capacity((len + 2 * 64) as usize);
-    let g = len + 1;
-    let glen = 64 - g.leading_zeros() as u64;
-    bits.resize(bits.len() + glen.saturating_sub(1) as usize, false);
-    for k in (0..glen).rev() {
-        bits.push((g >> k) & 1 == 1);
-    }
-    for k in (0..len).rev() {
-        bits.push((n[(k / 32) as usize] >> (k % 32)) & 1 == 1);
-    }
-    debug_assert_eq!(bits.len() as u64, gamma_len(g) + len);
-    (len, bits)
-}
-
 /// Encodes a program as a self-delimiting bit string, packed MSB-first into bytes.
 /// Returns the bytes and the exact bit count.
 pub fn encode(p: &Program) -> (Vec<u8>, u64) {
-    let (_, bits) = encode_bits(p);
+    let bits = codeword(&digits_of(p));
     let mut out = vec![0u8; bits.len().div_ceil(8)];
     for (i, &b) in bits.iter().enumerate() {
         if b {
@@ -216,129 +215,144 @@ pub fn encode(p: &Program) -> (Vec<u8>, u64) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError(pub String);
 
-struct BitReader<'a> {
-    b: &'a [u8],
-    at: u64,
+fn err<T>(s: &str) -> Result<T, DecodeError> {
+    Err(DecodeError(s.into()))
 }
 
-impl BitReader<'_> {
-    fn bit(&mut self) -> Result<bool, DecodeError> {
-        let i = self.at;
-        let byte = self
-            .b
-            .get((i / 8) as usize)
-            .ok_or_else(|| DecodeError("truncated".into()))?;
-        self.at += 1;
-        Ok(byte & (0x80 >> (i % 8)) != 0)
-    }
+/// The first `t` bits of the stream as a fraction X / 2^t, consumed one choice at a time.
+struct Source {
+    x: Nat,
+    t: u64,
+    r: Nat,
 }
 
-/// Decodes one program from the front of `bytes`; returns it and the bits consumed.
-pub fn decode(bytes: &[u8]) -> Result<(Program, u64), DecodeError> {
-    let mut r = BitReader { b: bytes, at: 0 };
-    let mut zeros = 0;
-    while !r.bit()? {
-        zeros += 1;
-        if zeros > 40 {
-            return Err(DecodeError("length prefix too long".into()));
+impl Source {
+    fn new(bytes: &[u8], t: u64) -> Source {
+        let mut x = Nat::default();
+        for i in 0..t {
+            if bytes[(i / 8) as usize] & (0x80 >> (i % 8)) != 0 {
+                x.set_bit(t - 1 - i);
+            }
+        }
+        Source {
+            x,
+            t,
+            r: Nat::from_u64(1),
         }
     }
-    let mut g = 1u64;
-    for _ in 0..zeros {
-        g = (g << 1) | r.bit()? as u64;
-    }
-    let len = g - 1;
-    if len > 8 * bytes.len() as u64 {
-        return Err(DecodeError("truncated".into()));
-    }
-    let mut n: Vec<u32> = vec![0; len.div_ceil(32) as usize];
-    for k in (0..len).rev() {
-        if r.bit()? {
-            n[(k / 32) as usize] |= 1 << (k % 32);
-        }
-    }
-    while n.last() == Some(&0) {
-        n.pop();
-    }
-    let mut take = |radix: u64| -> u64 {
+    /// The next choice from `radix` options; fails once the choices need more than `t` bits.
+    fn take(&mut self, radix: u64) -> Result<u64, DecodeError> {
         if radix <= 1 {
-            0
-        } else {
-            div_rem(&mut n, radix)
+            return Ok(0);
         }
-    };
-    fn int(take: &mut dyn FnMut(u64) -> u64) -> i64 {
-        let d = take(INT_DIRECT + 1);
+        self.r.mul_add(radix, 0);
+        if self.r.bit_len() > self.t + 1 {
+            return err("truncated");
+        }
+        self.x.mul_add(radix, 0);
+        Ok(self.x.split_high(self.t))
+    }
+    fn int(&mut self) -> Result<i64, DecodeError> {
+        let d = self.take(INT_DIRECT + 1)?;
         if d < INT_DIRECT {
-            d as i64
-        } else {
-            let mut u = 0u64;
-            for _ in 0..64 {
-                u = (u << 1) | take(2);
-            }
-            u as i64
+            return Ok(d as i64);
         }
+        let mut u = 0u64;
+        for _ in 0..64 {
+            u = (u << 1) | self.take(2)?;
+        }
+        Ok(u as i64)
     }
-    fn small(take: &mut dyn FnMut(u64) -> u64) -> i64 {
-        let d = take(SMALL_DIRECT + 1);
+    fn small(&mut self) -> Result<i64, DecodeError> {
+        let d = self.take(SMALL_DIRECT + 1)?;
         if d < SMALL_DIRECT {
-            d as i64
+            Ok(d as i64)
         } else {
-            int(take)
+            self.int()
         }
     }
-    let nops = Op::ALL.len() as u64 + 1;
-    let mut lines: Vec<Line> = Vec::new();
-    loop {
-        if lines.len() > super::parse::MAX_LINES {
-            return Err(DecodeError("too many lines".into()));
-        }
-        let o = take(nops);
-        if o == nops - 1 {
-            break;
-        }
-        let op = Op::ALL[o as usize];
-        let i = lines.len() as u64;
-        let nargs = if op.variadic() {
-            let k = small(&mut take) + 1;
-            if !(1..=4096).contains(&k) {
-                return Err(DecodeError("bad argument count".into()));
+    fn arg(&mut self, slot: Slot, line: u64) -> Result<Arg, DecodeError> {
+        Ok(match slot {
+            Slot::Var if line == 0 => return err("reference on the first line"),
+            Slot::Var => Arg::Var(self.take(line)? as usize),
+            Slot::Int => Arg::Int(self.int()?),
+            Slot::Small => Arg::Int(self.small()?),
+            Slot::Pred => Arg::Pred(Pred::ALL[self.take(3)? as usize]),
+            Slot::List => {
+                let len = self.int()?;
+                if !(0..=4096).contains(&len) {
+                    return err("bad list length");
+                }
+                Arg::List((0..len).map(|_| self.int()).collect::<Result<_, _>>()?)
             }
-            k as usize
-        } else {
-            op.slots().len()
-        };
-        let mut args = Vec::with_capacity(nargs);
-        for k in 0..nargs {
-            let slot = if op.variadic() {
-                Slot::Var
+        })
+    }
+    fn program(&mut self) -> Result<Program, DecodeError> {
+        let nops = Op::ALL.len() as u64 + 1;
+        let mut lines: Vec<Line> = Vec::new();
+        loop {
+            if lines.len() > super::parse::MAX_LINES {
+                return err("too many lines");
+            }
+            let o = self.take(nops)?;
+            if o == nops - 1 {
+                break;
+            }
+            let op = Op::ALL[o as usize];
+            let i = lines.len() as u64;
+            let args = if op.variadic() {
+                let k = self.small()? + 1;
+                if !(1..=4096).contains(&k) {
+                    return err("bad argument count");
+                }
+                (0..k)
+                    .map(|_| self.arg(Slot::Var, i))
+                    .collect::<Result<_, _>>()?
             } else {
-                op.slots()[k]
+                op.slots()
+                    .iter()
+                    .map(|&s| self.arg(s, i))
+                    .collect::<Result<_, _>>()?
             };
-            args.push(match slot {
-                Slot::Var => {
-                    if i == 0 {
-                        return Err(DecodeError("reference on the first line".into()));
-                    }
-                    Arg::Var(take(i) as usize)
-                }
-                Slot::Int => Arg::Int(int(&mut take)),
-                Slot::Small => Arg::Int(small(&mut take)),
-                Slot::Pred => Arg::Pred(Pred::ALL[take(3) as usize]),
-                Slot::List => {
-                    let len = int(&mut take);
-                    if !(0..=4096).contains(&len) {
-                        return Err(DecodeError("bad list length".into()));
-                    }
-                    Arg::List((0..len).map(|_| int(&mut take)).collect())
-                }
-            });
+            lines.push(Line { op, args });
         }
-        lines.push(Line { op, args });
+        if lines.is_empty() {
+            return err("empty program");
+        }
+        let output = self.take(lines.len() as u64)? as usize;
+        Ok(Program::with_output(lines, output))
     }
-    if lines.is_empty() {
-        return Err(DecodeError("empty program".into()));
+}
+
+/// True if `p`'s codeword is a prefix of `bytes`; returns its length.
+fn codeword_prefix(p: &Program, bytes: &[u8]) -> Option<u64> {
+    let (code, bits) = encode(p);
+    if bits > 8 * bytes.len() as u64 {
+        return None;
     }
-    let output = take(lines.len() as u64) as usize;
-    Ok((Program::with_output(lines, output), r.at))
+    let full = (bits / 8) as usize;
+    let mask = (0xFF00u16 >> (bits % 8)) as u8;
+    let same =
+        code[..full] == bytes[..full] && (mask == 0 || (code[full] ^ bytes[full]) & mask == 0);
+    same.then_some(bits)
+}
+
+/// Decodes one program from the front of `bytes` (anything may follow it); returns it and the
+/// bits consumed. Reads with doubling precision and accepts a program only when its codeword
+/// is the stream's prefix, so a wrong guess from too few bits is never returned.
+pub fn decode(bytes: &[u8]) -> Result<(Program, u64), DecodeError> {
+    let avail = 8 * bytes.len() as u64;
+    let mut t = avail.min(256);
+    loop {
+        let got = Source::new(bytes, t).program();
+        if let Ok(p) = got.as_ref() {
+            if let Some(bits) = codeword_prefix(p, bytes) {
+                return Ok((got?, bits));
+            }
+        }
+        if t == avail {
+            return Err(got.err().unwrap_or(DecodeError("corrupt code".into())));
+        }
+        t = (2 * t).min(avail);
+    }
 }

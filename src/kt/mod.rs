@@ -5,7 +5,8 @@
 //!
 //! - [`dsl`], [`parse`], [`interp`]: the KT DSL, its parser/printer, and a fuel-limited
 //!   interpreter with Python's semantics;
-//! - [`cost`]: program-length measures (KT uniform prior, real prefix-free code);
+//! - [`cost`]: program-length measures (KT uniform prior, real prefix-free code, exact
+//!   interval arithmetic on [`bignum`]);
 //! - [`python`]: a safe evaluator for the small Python subset LLM answers use;
 //! - [`sample`], [`tasks`]: synthetic sampler and file loaders;
 //! - [`compress`], [`baselines`]: classical compressors and an order-k context model;
@@ -13,6 +14,7 @@
 //! - [`generate`]: literal, search and external-command generators.
 
 pub mod baselines;
+pub mod bignum;
 pub mod compress;
 pub mod cost;
 pub mod dsl;
@@ -26,3 +28,7 @@ pub mod sha256;
 pub mod tasks;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_code;
+#[cfg(test)]
+mod tests_search;

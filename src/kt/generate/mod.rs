@@ -5,6 +5,7 @@
 pub mod external;
 pub mod literal;
 pub mod search;
+pub mod segment;
 
 use super::tasks::Task;
 use rayon::prelude::*;
