@@ -3,7 +3,9 @@
 
 pub mod chow_liu;
 pub mod em;
+mod estep;
 pub mod hclt;
+mod kernel;
 pub mod mi;
 
 pub use em::{train, EmOptions, Epoch, Event, Phase};
