@@ -6,12 +6,13 @@
 //! maximum-likelihood estimate in `f64`, blended with the
 //! old parameters by a step size (mini-batch EM), or replacing them (full-batch EM).
 
-use super::estep::{Counts, Estep, Model};
+use super::estep::{Counts, Estep};
+use super::model::Model;
+use super::mstep::mstep;
 use crate::circuit::{Circuit, Params};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use rayon::prelude::*;
 use std::time::Instant;
 
 /// Options of parameter learning.
@@ -130,12 +131,17 @@ pub fn train(
             let bpd = learner.minibatch_epoch(&records, &order, step, options, epoch, progress);
             (Phase::MiniBatch, bpd)
         } else {
-            counts.clear();
             let ll = estep.run(&model, &records, &mut counts);
-            mstep(&mut params, &counts, options.pseudocount, 1.0);
-            model.refresh(&params);
+            mstep(
+                &mut params,
+                &mut model,
+                &mut counts,
+                options.pseudocount,
+                1.0,
+            );
             (Phase::FullBatch, bits(ll, records.len(), params.dims()))
         };
+        model.store_emission(&mut params);
         let seconds = start.elapsed().as_secs_f64();
         let valid_bpd = valid.map(|v| params.bits_per_dim(v));
         let report = Epoch {
@@ -191,11 +197,15 @@ impl Learner<'_> {
         let mut seen = 0;
         for (b, batch) in order.chunks(size).enumerate() {
             let batch: Vec<&[u8]> = batch.iter().map(|&i| records[i]).collect();
-            self.counts.clear();
             ll_total += self.estep.run(self.model, &batch, self.counts);
             seen += batch.len();
-            mstep(self.params, self.counts, options.pseudocount, step);
-            self.model.refresh(self.params);
+            mstep(
+                self.params,
+                self.model,
+                self.counts,
+                options.pseudocount,
+                step,
+            );
             let bpd = bits(ll_total, seen, dims);
             progress(&Event::Batch(epoch, b + 1, batches, bpd));
         }
@@ -205,58 +215,6 @@ impl Learner<'_> {
 
 fn bits(ll: f64, records: usize, dims: usize) -> f64 {
     -ll / std::f64::consts::LN_2 / (records * dims) as f64
-}
-
-/// Smoothed estimates from `counts` (padded like the E-step model), blended in with weight
-/// `step`. Positions are independent, so they run in parallel.
-fn mstep(p: &mut Params, counts: &Counts, pc: f64, step: f64) {
-    let m = p.m;
-    blend_rows(&mut p.prior, &counts.prior[..m], m, pc, step);
-    let mp = counts.prior.len();
-    p.emission
-        .par_iter_mut()
-        .zip(&counts.nodes)
-        .for_each(|(e, node)| blend_emission(e, &node.emission, m, mp, pc, step));
-    let latent_pos: Vec<usize> = (0..p.dims())
-        .filter(|&pos| p.latent[pos].is_some())
-        .collect();
-    p.transition
-        .par_iter_mut()
-        .zip(&latent_pos)
-        .skip(1)
-        .for_each(|(w, &pos)| {
-            let t = &counts.nodes[pos].transition;
-            let expected: Vec<f64> = (0..m * m).map(|i| w[i] * t[i / m * mp + i % m]).collect();
-            blend_rows(w, &expected, m, pc, step);
-        });
-    p.refresh_transposes();
-}
-
-/// Blends one value-major K x M emission towards the smoothed normalisation of its
-/// K x mp `counts`, per hidden state.
-fn blend_emission(e: &mut [f64], counts: &[f64], m: usize, mp: usize, pc: f64, step: f64) {
-    let k = e.len() / m;
-    let mut scale = vec![0.0; m];
-    for row in counts.chunks_exact(mp) {
-        scale.iter_mut().zip(row).for_each(|(t, c)| *t += c);
-    }
-    scale.iter_mut().for_each(|t| *t = step / (*t + pc));
-    let add = pc / k as f64;
-    for (row, c) in e.chunks_exact_mut(m).zip(counts.chunks_exact(mp)) {
-        for ((w, c), s) in row.iter_mut().zip(c).zip(&scale) {
-            *w = (1.0 - step) * *w + (c + add) * s;
-        }
-    }
-}
-
-/// Blends each length-`n` row of `param` towards the smoothed normalisation of `counts`.
-fn blend_rows(param: &mut [f64], counts: &[f64], n: usize, pc: f64, step: f64) {
-    for (row, c) in param.chunks_mut(n).zip(counts.chunks(n)) {
-        let total: f64 = c.iter().sum();
-        for (w, &x) in row.iter_mut().zip(c) {
-            *w = (1.0 - step) * *w + step * (x + pc / n as f64) / (total + pc);
-        }
-    }
 }
 
 /// Writes normalised parameters back into a circuit of the same structure (as `f32`).

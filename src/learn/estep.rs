@@ -19,119 +19,23 @@
 //! each multiplication, and parameters are floored at [`FLOOR`], so nothing underflows.
 
 use super::kernel::{self, Left, Panel};
-use crate::circuit::Params;
+use super::model::Model;
 use rayon::prelude::*;
 
 /// Records per block: enough rows to amortise loading each M x M matrix.
 pub(super) const BLOCK: usize = 32;
 
-/// Smallest parameter the E-step uses: rescaled vectors (largest entry at least 1/M) times
-/// any parameter stay far above the `f32` underflow threshold.
-const FLOOR: f32 = 1e-30;
-
 /// Upper bound of the stash in bytes; larger batches are processed in rounds.
 const STASH_BYTES: usize = 64 << 20;
 
-/// The parameters in `f32`, hidden size padded, laid out for block products.
-#[derive(Debug, Clone)]
-pub(super) struct Model {
-    m: usize,
-    mp: usize,
-    vars: Vec<u32>,
-    parent: Vec<u32>,
-    latent: Vec<Option<usize>>,
-    latents: usize,
-    prior: Vec<f32>,
-    /// Per latent node, mp x mp, row = parent state (empty for the root).
-    w: Vec<Vec<f32>>,
-    /// Transposes of `w` (row = own state).
-    wt: Vec<Vec<f32>>,
-    /// Per position, K x mp, value-major.
-    emission: Vec<Vec<f32>>,
-}
-
-/// Converts a parameter, keeping it above [`FLOOR`].
-fn narrow(x: f64) -> f32 {
-    (x as f32).max(FLOOR)
-}
-
-impl Model {
-    /// The E-step view of `p`.
-    pub(super) fn new(p: &Params) -> Self {
-        let mp = kernel::padded(p.m);
-        let square = |l: usize| {
-            if l == 0 {
-                Vec::new()
-            } else {
-                vec![0.0; mp * mp]
-            }
-        };
-        let latents = p.transition.len();
-        let mut model = Model {
-            m: p.m,
-            mp,
-            vars: p.vars.clone(),
-            parent: p.parent.clone(),
-            latent: p.latent.clone(),
-            latents,
-            prior: vec![0.0; mp],
-            w: (0..latents).map(square).collect(),
-            wt: (0..latents).map(square).collect(),
-            emission: p.k.iter().map(|&k| vec![0.0; k * mp]).collect(),
-        };
-        model.refresh(p);
-        model
-    }
-
-    /// Copies the values of `p` (same structure) in.
-    pub(super) fn refresh(&mut self, p: &Params) {
-        let (m, mp) = (self.m, self.mp);
-        for (d, &s) in self.prior.iter_mut().zip(&p.prior) {
-            *d = narrow(s);
-        }
-        self.emission
-            .par_iter_mut()
-            .zip(&p.emission)
-            .for_each(|(d, s)| {
-                for (dr, sr) in d.chunks_exact_mut(mp).zip(s.chunks_exact(m)) {
-                    dr.iter_mut().zip(sr).for_each(|(d, &s)| *d = narrow(s));
-                }
-            });
-        let w = self.w.par_iter_mut().zip(self.wt.par_iter_mut());
-        w.zip(&p.transition).for_each(|((w, wt), s)| {
-            for j in 0..m.min(s.len()) {
-                for k in 0..m {
-                    let v = narrow(s[j * m + k]);
-                    w[j * mp + k] = v;
-                    wt[k * mp + j] = v;
-                }
-            }
-        });
-    }
-
-    /// Latent index of the node whose hidden state an emission at `pos` is conditioned on.
-    fn source(&self, pos: usize) -> usize {
-        self.latent[pos].unwrap_or_else(|| {
-            self.latent[self.parent[pos] as usize].expect("a tree leaf's parent is latent")
-        })
-    }
-
-    /// The emission column of `pos` for the value `x` holds there (mp entries).
-    fn column(&self, pos: usize, x: &[u8]) -> &[f32] {
-        &self.emission[pos][x[self.vars[pos] as usize] as usize * self.mp..][..self.mp]
-    }
-
-    /// Length of one stash region (one vector per latent node and block row).
-    fn region(&self) -> usize {
-        self.latents * BLOCK * self.mp
-    }
-}
-
-/// Expected counts of one tree position, in `f64`, padded like [`Model`].
+/// Expected counts of one tree position, in `f64`, padded like [`Model`]. The M-step
+/// consumes them and leaves them zero.
 #[derive(Debug, Clone)]
 pub(super) struct NodeCounts {
     /// Value-major K x mp posterior sums of the conditioning state.
     pub(super) emission: Vec<f64>,
+    /// Which values occurred since the last M-step (the other emission rows are zero).
+    pub(super) seen: Vec<bool>,
     /// mp x mp sums of `a^T b` for a latent non-root node (multiply by W for counts).
     pub(super) transition: Vec<f64>,
 }
@@ -147,9 +51,10 @@ impl Counts {
     /// Zero counts for `model`.
     pub(super) fn new(model: &Model) -> Self {
         let mp = model.mp;
-        let nodes = (0..model.vars.len())
+        let nodes = (0..model.dims())
             .map(|pos| NodeCounts {
                 emission: vec![0.0; model.emission[pos].len()],
+                seen: vec![false; model.emission[pos].len() / mp],
                 transition: match model.latent[pos] {
                     Some(l) if l > 0 => vec![0.0; mp * mp],
                     _ => Vec::new(),
@@ -161,15 +66,11 @@ impl Counts {
             nodes,
         }
     }
+}
 
-    /// Resets every count to zero.
-    pub(super) fn clear(&mut self) {
-        self.prior.fill(0.0);
-        self.nodes.par_iter_mut().for_each(|n| {
-            n.emission.fill(0.0);
-            n.transition.fill(0.0);
-        });
-    }
+/// Length of one stash region: one vector per latent node and block row.
+fn region_len(model: &Model) -> usize {
+    model.latents * BLOCK * model.mp
 }
 
 /// Per-record scale factors of the upward pass: a running product, folded into a log
@@ -212,7 +113,7 @@ impl Estep {
     /// Adds the expected counts of `records` to `counts`; returns their total
     /// log-likelihood (nats), summed in record order.
     pub(super) fn run(&mut self, model: &Model, records: &[&[u8]], counts: &mut Counts) -> f64 {
-        let slot = 3 * model.region();
+        let slot = 3 * region_len(model);
         let blocks = records.len().div_ceil(BLOCK);
         let rounds = blocks.div_ceil((STASH_BYTES / (4 * slot)).max(1));
         let per_round = blocks.div_ceil(rounds.max(1)).max(1);
@@ -262,7 +163,7 @@ fn block_posteriors(
     ll: &mut [f64],
     panel: &mut Panel,
 ) {
-    let region = model.region();
+    let region = region_len(model);
     let (gamma, rest) = slot.split_at_mut(region);
     let (a, b) = rest.split_at_mut(region);
     let mut scales = Scales::new();
@@ -296,11 +197,10 @@ fn upward(
         let Some(l) = *l else { continue };
         let rows = beta[l * stride..][..n * mp].chunks_exact_mut(mp);
         for (r, (row, x)) in rows.zip(xs).enumerate() {
-            row.copy_from_slice(model.column(pos, x));
-            scales.add(r, kernel::normalise(row));
+            scales.add(r, kernel::normalised_copy(row, model.column(pos, x)));
         }
     }
-    for pos in (1..model.vars.len()).rev() {
+    for pos in (1..model.dims()).rev() {
         let q = model.source(model.parent[pos] as usize);
         let (before, after) = beta.split_at_mut((q + 1) * stride);
         let beta_q = before[q * stride..][..n * mp].chunks_exact_mut(mp);
@@ -377,7 +277,7 @@ fn accumulate(
     node: &mut NodeCounts,
     scratch: &mut Scratch,
 ) {
-    let (mp, region) = (model.mp, model.region());
+    let (mp, region) = (model.mp, region_len(model));
     let stride = BLOCK * mp;
     let source = model.source(pos);
     let var = model.vars[pos] as usize;
@@ -386,7 +286,9 @@ fn accumulate(
         let n = xs.len();
         let gamma = &slot[source * stride..][..n * mp];
         for (g, x) in gamma.chunks_exact(mp).zip(xs) {
-            let e = &mut node.emission[x[var] as usize * mp..][..mp];
+            let a = x[var] as usize;
+            node.seen[a] = true;
+            let e = &mut node.emission[a * mp..][..mp];
             e.iter_mut().zip(g).for_each(|(c, &v)| *c += f64::from(v));
         }
         if !node.transition.is_empty() {

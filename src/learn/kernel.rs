@@ -74,7 +74,11 @@ fn pack(
         }
         Left::Transposed => {
             for (p, row) in panel.iter_mut().zip(a.chunks_exact(rows)) {
-                p[..range.len()].copy_from_slice(&row[range.clone()]);
+                let src = &row[range.clone()];
+                match <[f32; ROWS]>::try_from(src) {
+                    Ok(full) => *p = full,
+                    Err(_) => p[..src.len()].copy_from_slice(src),
+                }
             }
         }
     }
@@ -127,13 +131,12 @@ pub(super) fn multiply_normalise(row: &mut [f32], by: &[f32]) -> f32 {
     s
 }
 
-/// Divides `row` by its sum, which it returns (0 leaves `row` as is).
-pub(super) fn normalise(row: &mut [f32]) -> f32 {
-    let s = sum(row);
-    if s > 0.0 {
-        let inv = 1.0 / s;
-        row.iter_mut().for_each(|v| *v *= inv);
-    }
+/// Writes `from` divided by its sum into `row` and returns the sum (0 writes zeros). One
+/// pass that scales, rather than a copy, so no call to `memcpy` for short rows.
+pub(super) fn normalised_copy(row: &mut [f32], from: &[f32]) -> f32 {
+    let s = sum(from);
+    let inv = if s > 0.0 { 1.0 / s } else { 0.0 };
+    row.iter_mut().zip(from).for_each(|(v, &f)| *v = f * inv);
     s
 }
 
@@ -188,5 +191,8 @@ mod tests {
         assert!((sum(&row) - 1.0).abs() < 1e-6);
         assert!((row[0] - 2.0 / 9.0).abs() < 1e-7);
         assert_eq!(row[4..], [0.0; 4]);
+        let mut copy = vec![f32::NAN; 8];
+        assert_eq!(normalised_copy(&mut copy, &by), 40.5);
+        assert!((sum(&copy) - 1.0).abs() < 1e-6);
     }
 }
