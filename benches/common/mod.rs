@@ -17,21 +17,25 @@ pub fn mnist() -> Dataset {
     load(std::path::Path::new(path), &options).expect("bundled testdata/mnist is present")
 }
 
-/// An HCLT with `hidden` states trained briefly on `data`.
-pub fn model(data: &Dataset, hidden: usize) -> Circuit {
+/// An untrained HCLT with `hidden` states: the learned tree with seeded initial parameters.
+pub fn initial(data: &Dataset, hidden: usize) -> Circuit {
     let options = StructureOptions {
         hidden,
         mi_samples: 1000,
         ..Default::default()
     };
     let tree = learn::learn_tree(data, &options).expect("tree");
-    let initial = learn::initial_circuit(tree, data, hidden, 0).expect("circuit");
+    learn::initial_circuit(tree, data, hidden, 0).expect("circuit")
+}
+
+/// An HCLT with `hidden` states trained briefly on `data`.
+pub fn model(data: &Dataset, hidden: usize) -> Circuit {
     let em = EmOptions {
         epochs: 2,
         full_epochs: 0,
         ..Default::default()
     };
-    learn::train(&initial, data, None, &em, &mut |_| {})
+    learn::train(&initial(data, hidden), data, None, &em, &mut |_| {})
         .expect("train")
         .0
 }

@@ -3,8 +3,12 @@
 
 pub mod chow_liu;
 pub mod em;
+mod estep;
 pub mod hclt;
+mod kernel;
 pub mod mi;
+mod model;
+mod mstep;
 
 pub use em::{train, EmOptions, Epoch, Event, Phase};
 pub use hclt::{initial_circuit, learn_tree, Shape, StructureOptions};
