@@ -8,7 +8,8 @@
 //! about D x M x K.
 
 use super::level::Plan;
-use crate::circuit::Circuit;
+use crate::circuit::{Circuit, Quantization, MAX_SCALE_BITS};
+use crate::container::compact;
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::learn::{self, EmOptions, StructureOptions};
@@ -23,17 +24,26 @@ const HOLD_OUT_EVERY: usize = 5;
 /// Records sampled for mutual information.
 const MI_SAMPLES: usize = 4000;
 
-/// Bytes of container structure counted per model, beyond the model file: hash and size.
+/// Bytes of container structure counted per model, beyond the model itself: hash and size.
 const MODEL_SECTION_OVERHEAD: usize = 24;
+
+/// Row totals tried (2^bits), and the floor tried with each while choosing them: bits + shift.
+const ROW_BITS: [u8; 4] = [6, 8, 10, 12];
+const FIRST_FLOOR: u8 = 14;
+
+/// Floors tried (bits + shift) for the chosen row total, beyond [`FIRST_FLOOR`].
+const FLOORS: [u8; 5] = [10, 12, 16, 18, 20];
 
 /// A trained candidate and what it predicts for the whole file.
 #[derive(Debug, Clone)]
 pub struct Candidate {
     /// Bytes per record.
     pub record_size: usize,
-    /// The trained circuit.
+    /// The trained circuit (before quantization).
     pub circuit: Circuit,
-    /// Size of the model file that will be embedded.
+    /// How it is quantized for embedding; the held-out figures are the quantized circuit's.
+    pub quantization: Quantization,
+    /// Size of the compact model that will be embedded.
     pub model_bytes: usize,
     /// Held-out bits per byte.
     pub bits_per_byte: f64,
@@ -91,17 +101,64 @@ fn train_candidate(body: &[u8], d: usize, m: usize, plan: &Plan) -> Result<Optio
     let train = all.select(&trained);
     let held = all.select(&held);
     let circuit = fit(&train, m, plan)?;
-    let model_bytes = circuit.to_bytes().len();
-    let bits_per_byte = circuit.params().bits_per_dim(&held);
-    let estimate =
-        bits_per_byte * records.len() as f64 / 8.0 + (model_bytes + MODEL_SECTION_OVERHEAD) as f64;
+    let best = quantize(&circuit, &held, records.len())?;
     Ok(Some(Candidate {
         record_size: d,
         circuit,
-        model_bytes,
-        bits_per_byte,
-        estimate,
+        quantization: best.quantization,
+        model_bytes: best.model_bytes,
+        bits_per_byte: best.bits_per_byte,
+        estimate: best.estimate,
     }))
+}
+
+/// One quantization of a circuit, scored like a candidate.
+struct Scored {
+    quantization: Quantization,
+    model_bytes: usize,
+    bits_per_byte: f64,
+    estimate: f64,
+}
+
+/// The quantization that minimises compact model bytes plus the held-out code length
+/// scaled to `body_len` bytes. The model's size depends only on the row total; the floor
+/// trades rare values' cost against common ones', so the row total is chosen first (with a
+/// middling floor), then the floor.
+fn quantize(circuit: &Circuit, held: &Dataset, body_len: usize) -> Result<Scored> {
+    let score = |bits: u8, floor: u8| -> Result<Scored> {
+        let quantization = Quantization {
+            bits,
+            shift: floor.saturating_sub(bits),
+        };
+        let (quantized, bytes) = compact::encode(circuit, quantization)?;
+        let bits_per_byte = quantized.params().bits_per_dim(held);
+        let estimate =
+            bits_per_byte * body_len as f64 / 8.0 + (bytes.len() + MODEL_SECTION_OVERHEAD) as f64;
+        Ok(Scored {
+            quantization,
+            model_bytes: bytes.len(),
+            bits_per_byte,
+            estimate,
+        })
+    };
+    let mut best = score(ROW_BITS[0], FIRST_FLOOR)?;
+    for bits in ROW_BITS.into_iter().skip(1) {
+        let s = score(bits, FIRST_FLOOR)?;
+        if s.estimate < best.estimate {
+            best = s;
+        }
+    }
+    let bits = best.quantization.bits;
+    for floor in FLOORS
+        .into_iter()
+        .filter(|&f| f > bits && f <= MAX_SCALE_BITS)
+    {
+        let s = score(bits, floor)?;
+        if s.estimate < best.estimate {
+            best = s;
+        }
+    }
+    Ok(best)
 }
 
 /// Structure (Chow-Liu tree on a subsample) and a few EM epochs.
