@@ -125,35 +125,38 @@ struct Scored {
 /// trades rare values' cost against common ones', so the row total is chosen first (with a
 /// middling floor), then the floor.
 fn quantize(circuit: &Circuit, held: &Dataset, body_len: usize) -> Result<Scored> {
-    let score = |bits: u8, floor: u8| -> Result<Scored> {
-        let quantization = Quantization {
-            bits,
-            shift: floor.saturating_sub(bits),
-        };
-        let (quantized, bytes) = compact::encode(circuit, quantization)?;
-        let bits_per_byte = quantized.params().bits_per_dim(held);
+    let score = |quantization: Quantization, model_bytes: usize| -> Scored {
+        let bits_per_byte = circuit.quantized(quantization).params().bits_per_dim(held);
         let estimate =
-            bits_per_byte * body_len as f64 / 8.0 + (bytes.len() + MODEL_SECTION_OVERHEAD) as f64;
-        Ok(Scored {
+            bits_per_byte * body_len as f64 / 8.0 + (model_bytes + MODEL_SECTION_OVERHEAD) as f64;
+        Scored {
             quantization,
-            model_bytes: bytes.len(),
+            model_bytes,
             bits_per_byte,
             estimate,
-        })
+        }
     };
-    let mut best = score(ROW_BITS[0], FIRST_FLOOR)?;
-    for bits in ROW_BITS.into_iter().skip(1) {
-        let s = score(bits, FIRST_FLOOR)?;
-        if s.estimate < best.estimate {
-            best = s;
+    let with_floor = |bits: u8, floor: u8| Quantization {
+        bits,
+        shift: floor.saturating_sub(bits),
+    };
+    let mut best: Option<Scored> = None;
+    for bits in ROW_BITS {
+        let quantization = with_floor(bits, FIRST_FLOOR);
+        let (_, bytes) = compact::encode(circuit, quantization)?;
+        let s = score(quantization, bytes.len());
+        if best.as_ref().is_none_or(|b| s.estimate < b.estimate) {
+            best = Some(s);
         }
     }
-    let bits = best.quantization.bits;
+    let mut best = best.expect("ROW_BITS is not empty");
+    let (bits, model_bytes) = (best.quantization.bits, best.model_bytes);
     for floor in FLOORS
         .into_iter()
         .filter(|&f| f > bits && f <= MAX_SCALE_BITS)
     {
-        let s = score(bits, floor)?;
+        // The compact model's size does not depend on the floor.
+        let s = score(with_floor(bits, floor), model_bytes);
         if s.estimate < best.estimate {
             best = s;
         }
