@@ -11,10 +11,10 @@
 //! header fields then reach the checks behind it.
 
 use crate::bytes::Reader;
-use crate::circuit::{Tree, NO_PARENT};
+use crate::circuit::{Quantization, Tree, NO_PARENT};
 use crate::codec::PcCodec;
 use crate::container::{self, CompressOptions, Limits, ModelMode, FLAG_MODEL_EMBEDDED};
-use crate::container::{FLAG_MODEL_REFERENCED, MAGIC};
+use crate::container::{FLAG_MODEL_COMPACT, FLAG_MODEL_REFERENCED, MAGIC};
 use crate::rng::Rng;
 use crate::Circuit;
 use std::sync::OnceLock;
@@ -78,6 +78,10 @@ pub fn roundtrip(data: &[u8]) {
     let mode = match (a >> 4) & 3 {
         1 => Some(ModelMode::Embed),
         2 => Some(ModelMode::Reference("small.pcm".into())),
+        3 => Some(ModelMode::EmbedCompact(Quantization {
+            bits: 1 + chunk_records % 16,
+            shift: chunk_records / 16 % 5,
+        })),
         _ => None,
     };
     let mut input = input.to_vec();
@@ -148,9 +152,9 @@ fn header_end(bytes: &[u8]) -> Option<usize> {
         let n = r.u32().ok()?;
         r.skip(n as usize).ok()?;
     }
-    if flags & (FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED) != 0 {
+    if flags & (FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED | FLAG_MODEL_COMPACT) != 0 {
         r.skip(16).ok()?;
-        let n = if flags & FLAG_MODEL_EMBEDDED != 0 {
+        let n = if flags & (FLAG_MODEL_EMBEDDED | FLAG_MODEL_COMPACT) != 0 {
             usize::try_from(r.u64().ok()?).ok()?
         } else {
             usize::from(r.u16().ok()?)

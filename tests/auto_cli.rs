@@ -155,7 +155,7 @@ fn the_circuit_codes_the_digits_idx_and_beats_zstd() {
     let outcome = auto::compress(&bytes, &AutoOptions::default(), &mut |_| {}).expect("ok");
     assert_eq!((outcome.kind, outcome.prefix_len), (Kind::Idx, 16));
     let parsed = container::parse(&outcome.packed, &Limits::default()).expect("parse");
-    assert!(matches!(parsed.header.model, Model::Embedded { .. }));
+    assert!(matches!(parsed.header.model, Model::Compact { .. }));
     assert!(parsed.header.chunks.iter().any(|c| c.codec == Codec::Pc));
     let zstd = zstd::bulk::compress(&bytes, 19).expect("zstd").len();
     assert!(

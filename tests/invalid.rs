@@ -63,6 +63,22 @@ const PRIOR: usize = 16 + 10 * 64;
 const MODEL_HASH: usize = 28 + 4 + 16 + 4;
 const EMBEDDED_MODEL: usize = MODEL_HASH + 16 + 8;
 
+/// The version-2 golden file with a compact model (D = 64: IDX prefix of 16 bytes); its
+/// compact model starts after the model hash and size.
+const COMPACT_GOLDEN: &str = "digits-1797.pcz";
+const COMPACT: usize = EMBEDDED_MODEL;
+
+/// The compact golden container with `edit` applied to its compact model, whose
+/// `Model_Hash` and the `Header_Checksum` are recomputed, so that the defect is the only one.
+fn edit_compact(edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    edit_header(COMPACT_GOLDEN, |b| {
+        edit(b);
+        let size = u64::from_le_bytes(b[COMPACT - 8..COMPACT].try_into().expect("8")) as usize;
+        let hash = xxhash_rust::xxh3::xxh3_128(&b[COMPACT..COMPACT + size]).to_le_bytes();
+        b[MODEL_HASH..MODEL_HASH + 16].copy_from_slice(&hash);
+    })
+}
+
 /// An edit that overwrites bytes from `at` with `v`.
 fn set(at: usize, v: &[u8]) -> impl FnOnce(&mut Vec<u8>) {
     let v = v.to_vec();
@@ -74,7 +90,13 @@ fn make(name: &str) -> Vec<u8> {
     let one = "one_byte.pcz";
     match name {
         "bad_magic.pcz" => edit_bytes(one, set(3, &[0])),
-        "unknown_version.pcz" => edit_header(one, set(4, &[2])),
+        "unknown_version.pcz" => edit_header(one, set(4, &[3])),
+        "compact_flag_in_version_1.pcz" => edit_header(one, set(6, &[4])),
+        "compact_bad_bits.pcz" => edit_compact(set(COMPACT + 6, &[17])),
+        "compact_bad_shift.pcz" => edit_compact(set(COMPACT + 7, &[15])),
+        "compact_dims_mismatch.pcz" => edit_compact(set(COMPACT + 2, &63u32.to_le_bytes())),
+        "compact_stream_corrupt.pcz" => edit_compact(|b| b[COMPACT + 40] ^= 0x10),
+        "compact_hash_mismatch.pcz" => edit_header(COMPACT_GOLDEN, |b| b[COMPACT + 40] ^= 0x10),
         "reserved_flags.pcz" => edit_header(one, set(6, &[4])),
         "both_model_flags.pcz" => edit_header(one, set(6, &[3])),
         "record_size_zero.pcz" => edit_header(one, set(16, &[0])),

@@ -1,10 +1,11 @@
 //! `--level 1..9`: how much work self-training may do, traded for output size.
 //!
 //! Training (EM) costs about D x M^2 per record and epoch; coding costs about D x M x K per
-//! record, so M drives both time and the model's size (D x M x K emission weights of 4
-//! bytes each). Higher levels try more record widths and hidden sizes, train on larger
-//! samples and run more epochs. Every level tries M = 2: the embedded model's bytes count,
-//! and on files of a few hundred KiB the smallest model usually wins.
+//! record, so M drives both time and the model's size (D x M x K emission weights, stored
+//! as quantized counts in the compact model: about 0.5 to 1 bit each). Higher levels try
+//! more record widths and hidden sizes, train on larger samples and run more epochs. Every
+//! level tries M = 2: the embedded model's bytes count, and on files of a few hundred KiB
+//! the smallest model often wins.
 
 use crate::error::{Error, Result};
 

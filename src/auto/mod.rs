@@ -5,8 +5,9 @@
 //!    verbatim prefix (header) and candidate record widths. The container's rebuild header
 //!    (prefix, record size, suffix) describes the choice, so decoding needs nothing new.
 //! 2. **Self-training** ([`policy`]): per candidate width and hidden size (from the
-//!    [`level::Plan`] of `--level`), an HCLT learnt on a sample and scored on held-out
-//!    records plus its own size. The alphabet of each variable is its largest value + 1,
+//!    [`level::Plan`] of `--level`), an HCLT learnt on a sample, quantized for the compact
+//!    model section, and scored (quantized, as the decoder will see it) on held-out records
+//!    plus its compact size. The alphabet of each variable is its largest value + 1,
 //!    which keeps emission tables of narrow variables (DNA, small-maxval images) small.
 //! 3. **Safety**: the circuit is used only when its estimate is below [`PROMISE`] times
 //!    the fallback's (zstd -19 on sampled blocks, extrapolated). Then a quick pass codes
@@ -70,7 +71,9 @@ impl Default for AutoOptions {
 pub struct ModelSummary {
     /// Hidden states per latent node.
     pub hidden: usize,
-    /// Bytes of the embedded model file.
+    /// How the embedded model is quantized.
+    pub quantization: crate::circuit::Quantization,
+    /// Bytes of the embedded compact model.
     pub model_bytes: usize,
     /// Held-out bits per byte measured while choosing.
     pub held_out_bits_per_byte: f64,
@@ -194,7 +197,7 @@ fn with_model(
     let packed = container::compress(
         input,
         &CompressOptions {
-            model: Some((&best.circuit, ModelMode::Embed)),
+            model: Some((&best.circuit, ModelMode::EmbedCompact(best.quantization))),
             prefix_len: detected.prefix_len,
             chunk_records: (MODEL_CHUNK_BYTES / d).max(1),
             zstd_level,
@@ -208,6 +211,7 @@ fn with_model(
         record_size: d,
         model: Some(ModelSummary {
             hidden: best.circuit.hidden(),
+            quantization: best.quantization,
             model_bytes: best.model_bytes,
             held_out_bits_per_byte: best.bits_per_byte,
         }),

@@ -24,12 +24,14 @@
 mod conditional;
 mod file;
 mod params;
+mod quantized;
 #[cfg(test)]
 pub(crate) mod tests;
 
 pub use conditional::{Conditionals, Context};
 pub use file::{MODEL_MAGIC, MODEL_VERSION};
 pub use params::{Params, Workspace};
+pub use quantized::{quantize_row, Quantization, MAX_ROW_BITS, MAX_SCALE_BITS, MIN_ROW_BITS};
 
 use crate::error::{Error, Result};
 

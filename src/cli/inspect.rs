@@ -36,6 +36,9 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         Model::Embedded { hash, bytes } => {
             serde_json::json!({"kind": "embedded", "hash": format!("{hash:032x}"), "bytes": bytes})
         }
+        Model::Compact { hash, bytes } => {
+            serde_json::json!({"kind": "compact", "hash": format!("{hash:032x}"), "bytes": bytes})
+        }
     };
     let chunks: Vec<_> = h
         .chunks

@@ -6,8 +6,10 @@
 //! with no buffering. Measured against constriction's ANS coder with buffered symbols it
 //! costs about +0.002 % in size and streams without holding a chunk's symbols in memory.
 
+mod adaptive;
 mod quantize;
 
+pub use adaptive::{class, IntDecoder, IntEncoder};
 pub use quantize::{Cdf, PRECISION, TOTAL};
 
 use crate::error::{Error, Result};

@@ -3,6 +3,7 @@
 //!
 //! Knows nothing of learning; decoding a `pc` chunk needs only a circuit and the codec.
 
+pub mod compact;
 mod read;
 mod write;
 
@@ -16,13 +17,19 @@ use rayon::prelude::*;
 
 /// First four bytes of a `.pcz` file.
 pub const MAGIC: [u8; 4] = *b"PCZ\x1a";
-/// Container format version written by this build.
-pub const VERSION: u16 = 1;
+/// Newest container format version this build reads and writes. A file is written with the
+/// lowest version that has every feature it uses: 2 only when its model is compact.
+pub const VERSION: u16 = 2;
+
+/// The first container version, still read (and written for files without a compact model).
+pub const VERSION_1: u16 = 1;
 
 /// Flag bit: the file embeds its model.
 pub const FLAG_MODEL_EMBEDDED: u16 = 1;
 /// Flag bit: the file references an external model by hash.
 pub const FLAG_MODEL_REFERENCED: u16 = 2;
+/// Flag bit (version 2): the file embeds its model in compact form (quantized weights).
+pub const FLAG_MODEL_COMPACT: u16 = 4;
 
 /// How a chunk's payload is coded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -90,6 +97,13 @@ pub enum Model {
         /// Size of the model file.
         bytes: u64,
     },
+    /// The model is inside the container in compact form (quantized, entropy-coded).
+    Compact {
+        /// XXH3-128 of the compact model bytes.
+        hash: u128,
+        /// Size of the compact model.
+        bytes: u64,
+    },
 }
 
 /// Everything but the chunk payloads: enough to rebuild the original bytes.
@@ -118,7 +132,8 @@ pub struct Header {
 /// Limits a decoder enforces before allocating.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Largest original size accepted.
+    /// Largest original size accepted, and the memory a compact model's weights may take
+    /// ([`compact::BYTES_PER_WEIGHT`] each).
     pub max_output: u64,
 }
 
@@ -162,13 +177,14 @@ fn resolve_model(parsed: &Parsed<'_>, external: Option<&Circuit>) -> Result<Opti
             let circuit = Circuit::from_bytes(parsed.model_bytes)?;
             // The model hash is XXH3-128 of the model file bytes, which are right here; no
             // need to serialise the parsed circuit again.
-            if xxhash_rust::xxh3::xxh3_128(parsed.model_bytes) != *hash {
-                return Err(Error::format(
-                    "pcz file",
-                    "embedded model does not match its hash",
-                ));
-            }
+            check_embedded_hash(parsed.model_bytes, *hash)?;
             Ok(Some(circuit))
+        }
+        Model::Compact { hash, .. } => {
+            check_embedded_hash(parsed.model_bytes, *hash)?;
+            let max_weights = parsed.limits.max_output / compact::BYTES_PER_WEIGHT;
+            let d = parsed.header.record_size as usize;
+            Ok(Some(compact::decode(parsed.model_bytes, d, max_weights)?))
         }
         Model::Referenced { hash, name } => {
             let circuit = external.ok_or_else(|| {
@@ -183,6 +199,16 @@ fn resolve_model(parsed: &Parsed<'_>, external: Option<&Circuit>) -> Result<Opti
             Ok(Some(circuit.clone()))
         }
     }
+}
+
+fn check_embedded_hash(bytes: &[u8], hash: u128) -> Result<()> {
+    if xxhash_rust::xxh3::xxh3_128(bytes) != hash {
+        return Err(Error::format(
+            "pcz file",
+            "embedded model does not match its hash",
+        ));
+    }
+    Ok(())
 }
 
 fn decode_chunk(

@@ -2,7 +2,8 @@
 //! limits before anything is allocated.
 
 use super::{
-    Chunk, Codec, Header, Limits, Model, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED, MAGIC, VERSION,
+    Chunk, Codec, Header, Limits, Model, FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED,
+    FLAG_MODEL_REFERENCED, MAGIC, VERSION, VERSION_1,
 };
 use crate::bytes::Reader;
 use crate::error::{Error, Result};
@@ -15,10 +16,12 @@ const CONTEXT: &str = "pcz file";
 pub struct Parsed<'a> {
     /// Everything but the payloads.
     pub header: Header,
-    /// The embedded model file (empty unless embedded).
+    /// The embedded model file or compact model (empty unless embedded).
     pub model_bytes: &'a [u8],
     /// One payload per chunk.
     pub payloads: Vec<&'a [u8]>,
+    /// The limits it was parsed with, which decoding its model honours too.
+    pub limits: Limits,
 }
 
 /// Parses and validates the structure of a `.pcz` file (payloads are checked on decoding).
@@ -28,15 +31,17 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
         return Err(Error::format(CONTEXT, "bad magic (not a pcz file)"));
     }
     let version = r.u16()?;
-    if version != VERSION {
+    if !(VERSION_1..=VERSION).contains(&version) {
         return Err(Error::Unsupported {
-            what: format!("pcz format version {version} (this build reads {VERSION})"),
+            what: format!("pcz format version {version} (this build reads 1 to {VERSION})"),
         });
     }
     let flags = r.u16()?;
-    if flags & !(FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED) != 0
-        || flags == FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED
-    {
+    let known = match version {
+        VERSION_1 => FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED,
+        _ => FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED | FLAG_MODEL_COMPACT,
+    };
+    if flags & !known != 0 || flags.count_ones() > 1 {
         return Err(Error::format(
             CONTEXT,
             format!("invalid flags {flags:#06x}"),
@@ -100,6 +105,7 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
         header,
         model_bytes,
         payloads,
+        limits: *limits,
     })
 }
 
@@ -121,7 +127,12 @@ fn read_model<'a>(r: &mut Reader<'a>, flags: u16) -> Result<(Model, &'a [u8])> {
     let n = r.u64()?;
     let bytes =
         r.take(usize::try_from(n).map_err(|_| Error::format(CONTEXT, "model size overflows"))?)?;
-    Ok((Model::Embedded { hash, bytes: n }, bytes))
+    let model = if flags == FLAG_MODEL_COMPACT {
+        Model::Compact { hash, bytes: n }
+    } else {
+        Model::Embedded { hash, bytes: n }
+    };
+    Ok((model, bytes))
 }
 
 fn read_index(r: &mut Reader<'_>, record_count: u64) -> Result<Vec<Chunk>> {

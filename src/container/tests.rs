@@ -26,6 +26,18 @@ fn round_trips_with_and_without_models() {
             ..Default::default()
         };
         round_trip(&input, &embed, None);
+        for (bits, shift) in [(1, 0), (9, 11)] {
+            let q = crate::circuit::Quantization { bits, shift };
+            let compact = CompressOptions {
+                model: Some((&c, ModelMode::EmbedCompact(q))),
+                chunk_records: 5,
+                ..Default::default()
+            };
+            let packed = round_trip(&input, &compact, None);
+            let parsed = parse(&packed, &Limits::default()).unwrap();
+            assert_eq!(parsed.header.version, VERSION);
+            assert!(matches!(parsed.header.model, Model::Compact { .. }));
+        }
         let reference = CompressOptions {
             model: Some((&c, ModelMode::Reference("m.pcm".into()))),
             ..Default::default()
@@ -71,4 +83,34 @@ fn truncation_is_an_error_and_flips_never_give_wrong_output() {
             assert_eq!(out, input, "flip in byte {i} gave wrong output");
         }
     }
+}
+
+#[test]
+fn compact_model_respects_the_memory_limit() {
+    let mut rng = Rng::new(43);
+    let c = random_circuit(&mut rng, 6, 200, 4);
+    let input: Vec<u8> = (0..600)
+        .map(|i| (i % 7) as u8 % c.alphabet()[i % 6] as u8)
+        .collect();
+    let options = CompressOptions {
+        model: Some((
+            &c,
+            ModelMode::EmbedCompact(crate::circuit::Quantization { bits: 8, shift: 4 }),
+        )),
+        ..Default::default()
+    };
+    let packed = compress(&input, &options).unwrap();
+    let tight = Limits { max_output: 4096 };
+    let parsed = parse(&packed, &tight).unwrap();
+    let err = decompress(&parsed, None).unwrap_err();
+    assert!(matches!(err, Error::LimitExceeded(_)), "{err}");
+}
+
+#[test]
+fn version_1_files_may_not_use_the_compact_flag() {
+    let mut packed = compress(b"abc", &CompressOptions::default()).unwrap();
+    assert_eq!(u16::from_le_bytes([packed[4], packed[5]]), VERSION_1);
+    packed[6] = FLAG_MODEL_COMPACT as u8;
+    let err = parse(&packed, &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("invalid flags 0x0004"), "{err}");
 }

@@ -1,7 +1,8 @@
 //! Writing a container: layout, model section, chunks coded by whichever codec is smallest.
 
-use super::{Chunk, Codec, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED, MAGIC, VERSION};
-use crate::circuit::Circuit;
+use super::{compact, Chunk, Codec, MAGIC, VERSION, VERSION_1};
+use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED};
+use crate::circuit::{Circuit, Quantization};
 use crate::codec::{PcCodec, DEFAULT_CHUNK_RECORDS};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -14,6 +15,9 @@ pub enum ModelMode {
     Reference(String),
     /// Store the model file inside the container.
     Embed,
+    /// Store the model inside the container in compact form, quantized as given (it must be
+    /// valid). The chunks are coded with the quantized circuit, the one a decoder sees.
+    EmbedCompact(Quantization),
 }
 
 /// What to compress and how.
@@ -53,7 +57,15 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
     let body = &input[prefix_len..];
     let count = body.len() / d;
     let (records, suffix) = body.split_at(count * d);
-    let codec = options.model.as_ref().map(|(c, _)| PcCodec::new(c));
+    let compact = match &options.model {
+        Some((c, ModelMode::EmbedCompact(q))) => Some(compact::encode(c, *q)?),
+        _ => None,
+    };
+    let circuit = match (&compact, &options.model) {
+        (Some((quantized, _)), _) => Some(quantized),
+        (None, model) => model.as_ref().map(|(c, _)| *c),
+    };
+    let codec = circuit.map(PcCodec::new);
     let chunk_records = if codec.is_some() {
         options.chunk_records.max(1)
     } else {
@@ -67,19 +79,26 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
         .collect::<Result<_>>()?;
     let mut out = Vec::new();
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    let flags = match &options.model {
-        Some((_, ModelMode::Embed)) => FLAG_MODEL_EMBEDDED,
-        Some((_, ModelMode::Reference(_))) => FLAG_MODEL_REFERENCED,
-        None => 0,
+    let (version, flags) = match &options.model {
+        Some((_, ModelMode::Embed)) => (VERSION_1, FLAG_MODEL_EMBEDDED),
+        Some((_, ModelMode::Reference(_))) => (VERSION_1, FLAG_MODEL_REFERENCED),
+        Some((_, ModelMode::EmbedCompact(_))) => (VERSION, FLAG_MODEL_COMPACT),
+        None => (VERSION_1, 0),
     };
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&flags.to_le_bytes());
     out.extend_from_slice(&(input.len() as u64).to_le_bytes());
     out.extend_from_slice(&(d as u32).to_le_bytes());
     out.extend_from_slice(&(count as u64).to_le_bytes());
     put_bytes(&mut out, &input[..prefix_len]);
     put_bytes(&mut out, suffix);
-    write_model(&mut out, &options.model)?;
+    if let Some((c, mode)) = &options.model {
+        let bytes = match &compact {
+            Some((_, bytes)) => bytes.clone(),
+            None => c.to_bytes(),
+        };
+        write_model(&mut out, &bytes, mode)?;
+    }
     out.extend_from_slice(&(coded.len() as u32).to_le_bytes());
     for (chunk, payload) in &coded {
         out.push(chunk.codec.id());
@@ -101,12 +120,10 @@ fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-fn write_model(out: &mut Vec<u8>, model: &Option<(&Circuit, ModelMode)>) -> Result<()> {
-    let Some((circuit, mode)) = model else {
-        return Ok(());
-    };
-    let bytes = circuit.to_bytes();
-    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes());
+/// The model section: the hash of `bytes` (a model file or a compact model), then the name
+/// of a referenced model or the size and bytes of an embedded one.
+fn write_model(out: &mut Vec<u8>, bytes: &[u8], mode: &ModelMode) -> Result<()> {
+    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes());
     match mode {
         ModelMode::Reference(name) => {
             let name = name.as_bytes();
@@ -115,9 +132,9 @@ fn write_model(out: &mut Vec<u8>, model: &Option<(&Circuit, ModelMode)>) -> Resu
             out.extend_from_slice(&len.to_le_bytes());
             out.extend_from_slice(name);
         }
-        ModelMode::Embed => {
+        ModelMode::Embed | ModelMode::EmbedCompact(_) => {
             out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-            out.extend_from_slice(&bytes);
+            out.extend_from_slice(bytes);
         }
     }
     Ok(())
