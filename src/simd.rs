@@ -67,66 +67,77 @@ fn mix_with(isa: Isa, w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
     }
 }
 
-/// [`mix`] for several weight vectors over the same `rows`: `outs[i] = ws[i]^T rows`,
-/// `sums[i]` = the ascending sum of `outs[i]`. Bit-identical to calling [`mix`] for each,
-/// but four at a time share every row block loaded from memory (the M x K emission table
-/// of a variable is larger than L1, so one vector at a time is bound by its loads).
-pub(crate) fn mix_many(ws: &[&[f64]], rows: &[f64], mut outs: Vec<&mut [f64]>, sums: &mut [f64]) {
+/// [`mix`] for several weight vectors over the same `rows` (M rows of `width`): for each
+/// i < `sums.len()`, `out[i * stride..][..width] = weights(i)^T rows` and `sums[i]` = the
+/// ascending sum of that output. Bit-identical to calling [`mix`] for each, but four at a
+/// time share every row block loaded from memory (the M x K emission table of a variable is
+/// larger than L1, so one vector at a time is bound by its loads).
+pub(crate) fn mix_many<'a>(
+    weights: impl Fn(usize) -> &'a [f64],
+    rows: &[f64],
+    out: &mut [f64],
+    stride: usize,
+    width: usize,
+    sums: &mut [f64],
+) {
     let isa = Isa::detect();
-    let n = ws.len().min(outs.len()).min(sums.len());
-    let whole = n / 4 * 4;
-    for ((w, o), s) in ws[..whole]
-        .chunks_exact(4)
-        .zip(outs[..whole].chunks_exact_mut(4))
-        .zip(sums[..whole].chunks_exact_mut(4))
-    {
-        mix4_with(isa, w, rows, o, s);
+    let whole = sums.len() / 4 * 4;
+    for g in (0..whole).step_by(4) {
+        let w = [weights(g), weights(g + 1), weights(g + 2), weights(g + 3)];
+        let group = Group {
+            out: &mut out[g * stride..],
+            stride,
+            width,
+        };
+        mix4_with(isa, w, rows, group, &mut sums[g..g + 4]);
     }
-    for ((w, o), s) in ws[whole..n]
-        .iter()
-        .zip(&mut outs[whole..n])
-        .zip(&mut sums[whole..n])
-    {
-        *s = mix_with(isa, w, rows, o);
+    for (i, sum) in sums.iter_mut().enumerate().skip(whole) {
+        *sum = mix_with(isa, weights(i), rows, &mut out[i * stride..][..width]);
     }
 }
 
-fn mix4_with(isa: Isa, ws: &[&[f64]], rows: &[f64], outs: &mut [&mut [f64]], sums: &mut [f64]) {
+/// Where four outputs of [`mix_many`] go: output g is `out[g * stride..][..width]`.
+struct Group<'o> {
+    out: &'o mut [f64],
+    stride: usize,
+    width: usize,
+}
+
+fn mix4_with(isa: Isa, w: [&[f64]; 4], rows: &[f64], group: Group, sums: &mut [f64]) {
     match isa {
-        Isa::Portable => mix4::<4>(ws, rows, outs, sums),
+        Isa::Portable => mix4::<4>(w, rows, group, sums),
         // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
         // on the running CPU.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { x86::mix4_avx2(ws, rows, outs, sums) },
+        Isa::Avx2 => unsafe { x86::mix4_avx2(w, rows, group, sums) },
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::mix4_avx512(ws, rows, outs, sums) },
+        Isa::Avx512 => unsafe { x86::mix4_avx512(w, rows, group, sums) },
     }
 }
 
 /// The body of [`mix_many`] for four vectors: blocks of `L` outputs of all four (4 x `L`
 /// accumulators: half the target's vector registers), then the tail one output at a time.
 #[inline(always)]
-fn mix4<const L: usize>(ws: &[&[f64]], rows: &[f64], outs: &mut [&mut [f64]], sums: &mut [f64]) {
-    let width = outs[0].len();
-    let m = ws[0].len();
-    let w: [&[f64]; 4] = [&ws[0][..m], &ws[1][..m], &ws[2][..m], &ws[3][..m]];
+fn mix4<const L: usize>(w: [&[f64]; 4], rows: &[f64], mut group: Group, sums: &mut [f64]) {
+    let m = w[0].len();
+    let w: [&[f64]; 4] = [&w[0][..m], &w[1][..m], &w[2][..m], &w[3][..m]];
     sums[..4].fill(0.0);
-    let start = blocks4::<L>(&w, rows, width, 0, outs, sums);
-    blocks4::<1>(&w, rows, width, start, outs, sums);
+    let start = blocks4::<L>(&w, rows, 0, &mut group, sums);
+    blocks4::<1>(&w, rows, start, &mut group, sums);
 }
 
-/// Fills `outs[g][start..]` for g < 4 in whole blocks of `L`; returns where it stopped.
+/// Fills the four outputs of `group` from `start` on in whole blocks of `L`; returns where
+/// it stopped.
 #[inline(always)]
 fn blocks4<const L: usize>(
     w: &[&[f64]; 4],
     rows: &[f64],
-    width: usize,
     start: usize,
-    outs: &mut [&mut [f64]],
+    group: &mut Group,
     sums: &mut [f64],
 ) -> usize {
-    let m = w[0].len();
+    let (m, width, stride) = (w[0].len(), group.width, group.stride);
     let end = start + (width - start) / L * L;
     for from in (start..end).step_by(L) {
         let mut acc = [[0.0f64; L]; 4];
@@ -139,8 +150,8 @@ fn blocks4<const L: usize>(
                 }
             }
         }
-        for ((out, sum), acc_g) in outs.iter_mut().zip(sums.iter_mut()).zip(&acc) {
-            out[from..from + L].copy_from_slice(acc_g);
+        for (g, (sum, acc_g)) in sums.iter_mut().zip(&acc).enumerate() {
+            group.out[g * stride + from..][..L].copy_from_slice(acc_g);
             for &x in acc_g {
                 *sum += x;
             }
@@ -192,7 +203,7 @@ fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) ->
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{divide_body, mix4, mix_blocked, scale_truncate};
+    use super::{divide_body, mix4, mix_blocked, scale_truncate, Group};
 
     #[target_feature(enable = "avx2")]
     pub(super) fn mix_avx2(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
@@ -205,23 +216,13 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2")]
-    pub(super) fn mix4_avx2(
-        ws: &[&[f64]],
-        rows: &[f64],
-        outs: &mut [&mut [f64]],
-        sums: &mut [f64],
-    ) {
-        mix4::<8>(ws, rows, outs, sums)
+    pub(super) fn mix4_avx2(w: [&[f64]; 4], rows: &[f64], group: Group, sums: &mut [f64]) {
+        mix4::<8>(w, rows, group, sums)
     }
 
     #[target_feature(enable = "avx512f")]
-    pub(super) fn mix4_avx512(
-        ws: &[&[f64]],
-        rows: &[f64],
-        outs: &mut [&mut [f64]],
-        sums: &mut [f64],
-    ) {
-        mix4::<32>(ws, rows, outs, sums)
+    pub(super) fn mix4_avx512(w: [&[f64]; 4], rows: &[f64], group: Group, sums: &mut [f64]) {
+        mix4::<32>(w, rows, group, sums)
     }
 
     #[target_feature(enable = "avx2")]
@@ -374,8 +375,7 @@ mod tests {
                 .collect();
             let mut got = vec![f64::NAN; n * width];
             let mut sums = vec![f64::NAN; n];
-            let refs: Vec<&[f64]> = ws.iter().map(|w| w.as_slice()).collect();
-            mix_many(&refs, &rows, got.chunks_mut(width).collect(), &mut sums);
+            mix_many(|i| &ws[i], &rows, &mut got, width, width, &mut sums);
             assert_eq!(bits(&got), bits(&want), "m={m} width={width} n={n}");
             assert_eq!(bits(&sums), bits(&want_sums));
         }

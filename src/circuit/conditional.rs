@@ -147,9 +147,9 @@ impl Conditionals {
             self.prepare(ctx, pos);
             ctx.ops += (self.m * kv) as u64;
         }
-        let weights: Vec<&[f64]> = ctxs.iter().map(|c| c.scratch.as_slice()).collect();
-        let outs: Vec<&mut [f64]> = q.chunks_mut(256).map(|c| &mut c[..kv]).collect();
-        mix_many(&weights, &self.emission[pos], outs, sums);
+        let ctxs = &*ctxs;
+        let sums = &mut sums[..ctxs.len()];
+        mix_many(|i| &ctxs[i].scratch, &self.emission[pos], q, 256, kv, sums);
         pos
     }
 
