@@ -13,8 +13,8 @@
 use crate::bytes::Reader;
 use crate::circuit::{Quantization, Tree, NO_PARENT};
 use crate::codec::PcCodec;
-use crate::container::{self, CompressOptions, Limits, ModelMode, FLAG_MODEL_EMBEDDED};
-use crate::container::{FLAG_MODEL_COMPACT, FLAG_MODEL_REFERENCED, MAGIC};
+use crate::container::{self, CompressOptions, Limits, ModelMode, Transform, MAGIC};
+use crate::container::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_TRANSFORM, MODEL_FLAGS};
 use crate::rng::Rng;
 use crate::Circuit;
 use std::sync::OnceLock;
@@ -67,7 +67,8 @@ pub fn decompress(data: &[u8]) {
 /// Compress arbitrary data with options taken from its first three bytes, then decompress:
 /// the result must be the data. Byte 0: record size (low 4 bits + 1), model (bits 4-5:
 /// none, embedded, referenced), values folded into the model's alphabet (bit 6) so that
-/// `pc` chunks occur; byte 1: prefix length; byte 2: records per chunk (+ 1).
+/// `pc` chunks occur, a prediction transform (bit 7) whose shape comes from bytes 1 and 2;
+/// byte 1: prefix length; byte 2: records per chunk (+ 1).
 pub fn roundtrip(data: &[u8]) {
     let (options, input) = match data {
         [a, b, c, rest @ ..] => ((*a, *b, *c), rest),
@@ -98,6 +99,10 @@ pub fn roundtrip(data: &[u8]) {
         record_size: usize::from(a & 15) + 1,
         chunk_records: usize::from(chunk_records) + 1,
         zstd_level: 1,
+        transform: (a & 0x80 != 0).then(|| {
+            let channels = 1 + prefix_len % container::predict::MAX_CHANNELS;
+            Transform::med(1 + usize::from(chunk_records % 7), channels).expect("valid shape")
+        }),
     };
     let packed = container::compress(&input, &options).expect("compress");
     let parsed = container::parse(&packed, &Limits::default()).expect("parse");
@@ -152,7 +157,10 @@ fn header_end(bytes: &[u8]) -> Option<usize> {
         let n = r.u32().ok()?;
         r.skip(n as usize).ok()?;
     }
-    if flags & (FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED | FLAG_MODEL_COMPACT) != 0 {
+    if flags & FLAG_TRANSFORM != 0 {
+        r.skip(6).ok()?;
+    }
+    if flags & MODEL_FLAGS != 0 {
         r.skip(16).ok()?;
         let n = if flags & (FLAG_MODEL_EMBEDDED | FLAG_MODEL_COMPACT) != 0 {
             usize::try_from(r.u64().ok()?).ok()?

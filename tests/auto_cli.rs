@@ -2,7 +2,7 @@
 //! end through the binary and through the library.
 
 use pcz::auto::{self, AutoOptions, Kind};
-use pcz::container::{self, Codec, Limits, Model};
+use pcz::container::{self, Codec, Limits, Model, Transform};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -210,4 +210,17 @@ fn bad_options_are_usage_errors_that_say_what_is_wrong() {
     );
     let out = pcz(&["compress", "--level", "3", "--model", "m.pcm", i, "-c"]);
     assert_eq!(out.status.code(), Some(2), "--level needs self-training");
+}
+
+#[test]
+fn photographs_are_coded_as_residuals() {
+    let photo = fixture("testdata/images/camera-64.pgm");
+    let outcome = auto::compress(&photo, &AutoOptions::default(), &mut |_| {}).expect("ok");
+    assert_eq!(
+        outcome.transform,
+        Some(Transform::med(64, 1).expect("shape"))
+    );
+    let parsed = container::parse(&outcome.packed, &Limits::default()).expect("parse");
+    assert_eq!(parsed.header.transform, outcome.transform);
+    assert_eq!(container::decompress(&parsed, None).expect("decode"), photo);
 }

@@ -79,6 +79,11 @@ fn edit_compact(edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     })
 }
 
+/// The version-3 golden file (PGM coded as residuals): its `Transform` section follows the
+/// 28 fixed bytes, the 13-byte PGM header as prefix and the empty suffix.
+const TRANSFORM_GOLDEN: &str = "camera-64.pgm.pcz";
+const TRANSFORM: usize = 28 + 4 + 13 + 4;
+
 /// An edit that overwrites bytes from `at` with `v`.
 fn set(at: usize, v: &[u8]) -> impl FnOnce(&mut Vec<u8>) {
     let v = v.to_vec();
@@ -90,13 +95,16 @@ fn make(name: &str) -> Vec<u8> {
     let one = "one_byte.pcz";
     match name {
         "bad_magic.pcz" => edit_bytes(one, set(3, &[0])),
-        "unknown_version.pcz" => edit_header(one, set(4, &[3])),
+        "unknown_version.pcz" => edit_header(one, set(4, &[9])),
         "compact_flag_in_version_1.pcz" => edit_header(one, set(6, &[4])),
         "compact_bad_bits.pcz" => edit_compact(set(COMPACT + 6, &[17])),
         "compact_bad_shift.pcz" => edit_compact(set(COMPACT + 7, &[15])),
         "compact_dims_mismatch.pcz" => edit_compact(set(COMPACT + 2, &63u32.to_le_bytes())),
         "compact_stream_corrupt.pcz" => edit_compact(|b| b[COMPACT + 40] ^= 0x10),
         "compact_hash_mismatch.pcz" => edit_header(COMPACT_GOLDEN, |b| b[COMPACT + 40] ^= 0x10),
+        "transform_flag_in_version_2.pcz" => edit_header(COMPACT_GOLDEN, set(6, &[12])),
+        "transform_unknown_predictor.pcz" => edit_header(TRANSFORM_GOLDEN, set(TRANSFORM, &[7])),
+        "transform_bad_channels.pcz" => edit_header(TRANSFORM_GOLDEN, set(TRANSFORM + 5, &[5])),
         "reserved_flags.pcz" => edit_header(one, set(6, &[4])),
         "both_model_flags.pcz" => edit_header(one, set(6, &[3])),
         "record_size_zero.pcz" => edit_header(one, set(16, &[0])),

@@ -6,7 +6,9 @@
 //!   record is one item (one image for MNIST), so variable i is always the same pixel.
 //! - **PGM/PPM** (raw `P5`/`P6`, maxval <= 255): the header is the prefix; the raster is cut
 //!   into runs of a few consecutive pixels (all channels, interleaved as stored), so each
-//!   record is a short horizontal strip ([`IMAGE_RUN_PIXELS`] lists the runs tried).
+//!   record is a short horizontal strip ([`IMAGE_RUN_PIXELS`] lists the runs tried). The
+//!   image's shape gives a prediction transform (residuals of the pixel above and to the
+//!   left), which brings the rows above into each strip's context.
 //! - **WAV** (RIFF/WAVE, PCM, 16-bit): everything before the `data` payload is the prefix;
 //!   a record is a few consecutive samples, each sample its two little-endian bytes (low,
 //!   high) as two variables ([`WAV_RECORD_SAMPLES`] lists the counts tried).
@@ -19,6 +21,7 @@
 //! Whatever the layout, bytes that do not fill a last record go to the suffix, so every
 //! file round-trips; a wrong guess only costs compression, never correctness.
 
+use crate::container::Transform;
 use crate::data::{pnm, IdxHeader};
 
 /// Pixels per record tried for a PGM/PPM raster, in the order tried.
@@ -53,6 +56,8 @@ pub struct Detected {
     pub prefix_len: usize,
     /// Candidate bytes per record (D), best guess first; never empty, never 0.
     pub widths: Vec<usize>,
+    /// A prediction transform the records may be coded with.
+    pub transform: Option<Transform>,
 }
 
 /// Detects a structured layout (IDX, PGM/PPM, WAV); `None` for plain bytes.
@@ -75,6 +80,7 @@ fn idx_layout(bytes: &[u8]) -> Option<Detected> {
         kind: Kind::Idx,
         prefix_len: h.header_len,
         widths,
+        transform: None,
     })
 }
 
@@ -91,6 +97,7 @@ fn pnm_layout(bytes: &[u8]) -> Option<Detected> {
         kind: Kind::Pnm,
         prefix_len: start,
         widths: IMAGE_RUN_PIXELS.iter().map(|p| p * channels).collect(),
+        transform: Transform::med(shape.width as usize, shape.channels).ok(),
     })
 }
 
@@ -116,6 +123,7 @@ fn wav_layout(bytes: &[u8]) -> Option<Detected> {
                 kind: Kind::Wav,
                 prefix_len: body,
                 widths: WAV_RECORD_SAMPLES.iter().map(|s| 2 * s).collect(),
+                transform: None,
             });
         }
         pos = body.checked_add(size)?.checked_add(size & 1)?;
@@ -164,6 +172,7 @@ mod tests {
         let layout = detect_structured(&pgm).unwrap();
         assert_eq!((layout.kind, layout.prefix_len), (Kind::Pnm, header));
         assert_eq!(layout.widths[0], IMAGE_RUN_PIXELS[0]);
+        assert_eq!(layout.transform, Some(Transform::med(3, 1).unwrap()));
         pgm.push(b'\n');
         assert_eq!(detect_structured(&pgm), None, "not a valid PGM any more");
     }

@@ -4,6 +4,8 @@
 //! 1. **Layout** ([`layout`], [`width`]): IDX, raw PGM/PPM, 16-bit WAV or plain bytes; a
 //!    verbatim prefix (header) and candidate record widths. The container's rebuild header
 //!    (prefix, record size, suffix) describes the choice, so decoding needs nothing new.
+//!    Images are coded as prediction residuals when those have a lower order-0 entropy
+//!    than the pixels (nearly always for photographs), and the circuit learns the residuals.
 //! 2. **Self-training** ([`policy`]): per candidate width and hidden size (from the
 //!    [`level::Plan`] of `--level`), an HCLT learnt on a sample, quantized for the compact
 //!    model section, and scored (quantized, as the decoder will see it) on held-out records
@@ -26,7 +28,7 @@ pub mod width;
 pub use layout::{Detected, Kind};
 pub use level::{Plan, DEFAULT_LEVEL};
 
-use crate::container::{self, CompressOptions, ModelMode};
+use crate::container::{self, CompressOptions, ModelMode, Transform};
 use crate::error::{Error, Result};
 
 /// zstd level of the fallback codec (the level pcz promises not to lose to).
@@ -90,6 +92,8 @@ pub struct Outcome {
     pub prefix_len: usize,
     /// Record size in the container.
     pub record_size: usize,
+    /// The prediction transform of the records, if the container has one.
+    pub transform: Option<Transform>,
     /// The embedded model, if the container has one.
     pub model: Option<ModelSummary>,
     /// Size of the container without a model (fallback codec and stored chunks only), when
@@ -106,6 +110,7 @@ pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
         kind: Kind::Bytes,
         prefix_len: 0,
         widths: width::candidates(input),
+        transform: None,
     });
     if let Some(d) = record_size {
         detected.widths = vec![d];
@@ -121,9 +126,14 @@ pub fn compress(
     note: &mut dyn FnMut(String),
 ) -> Result<Outcome> {
     let plan = Plan::for_level(options.level)?;
-    let detected = detect(input, options.record_size)?;
+    let mut detected = detect(input, options.record_size)?;
     let body = &input[detected.prefix_len..];
-    let best = policy::best_candidate(body, &detected.widths, &plan, note)?;
+    let residuals = detected.transform.and_then(|t| worth_it(t, body));
+    if residuals.is_none() {
+        detected.transform = None;
+    }
+    let coded = residuals.as_deref().unwrap_or(body);
+    let best = policy::best_candidate(coded, &detected.widths, &plan, note)?;
     let fallback_estimate = zstd_estimate(body)?;
     let promising = best
         .as_ref()
@@ -182,6 +192,7 @@ fn without_model(input: &[u8], detected: &Detected, forced: bool) -> Result<Outc
         kind: detected.kind,
         prefix_len,
         record_size,
+        transform: None,
         model: None,
     })
 }
@@ -201,6 +212,7 @@ fn with_model(
             prefix_len: detected.prefix_len,
             chunk_records: (MODEL_CHUNK_BYTES / d).max(1),
             zstd_level,
+            transform: detected.transform,
             ..Default::default()
         },
     )?;
@@ -209,6 +221,7 @@ fn with_model(
         kind: detected.kind,
         prefix_len: detected.prefix_len,
         record_size: d,
+        transform: detected.transform,
         model: Some(ModelSummary {
             hidden: best.circuit.hidden(),
             quantization: best.quantization,
@@ -217,6 +230,27 @@ fn with_model(
         }),
         fallback_bytes: None,
     })
+}
+
+/// The residuals of `transform` over `body`, when their order-0 entropy is below the
+/// bytes' own: a cheap test that keeps the transform off synthetic images (few colours,
+/// hard edges) where it scatters values instead of concentrating them.
+fn worth_it(transform: Transform, body: &[u8]) -> Option<Vec<u8>> {
+    let residuals = transform.residuals(body);
+    (order0_bits(&residuals) < order0_bits(body)).then_some(residuals)
+}
+
+/// The order-0 empirical entropy of `bytes`, in bits (n log2 n - sum c log2 c).
+fn order0_bits(bytes: &[u8]) -> f64 {
+    let mut counts = [0u64; 256];
+    bytes.iter().for_each(|&b| counts[usize::from(b)] += 1);
+    let n = bytes.len() as f64;
+    let spread: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| c as f64 * (c as f64).log2())
+        .sum();
+    n * n.max(1.0).log2() - spread
 }
 
 /// True when every chunk of `packed` uses the circuit codec.
@@ -239,4 +273,28 @@ fn zstd_estimate(body: &[u8]) -> Result<f64> {
     }
     let sampled = (ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES) as f64;
     Ok(coded as f64 * body.len() as f64 / sampled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    #[test]
+    fn residuals_are_kept_for_smooth_rasters_only() {
+        let t = Transform::med(32, 1).unwrap();
+        let smooth: Vec<u8> = (0..32 * 32).map(|i| (i % 32 + i / 32) as u8).collect();
+        assert!(worth_it(t, &smooth).is_some());
+        // Black and white noise: one bit per pixel as it is, more as residuals.
+        let mut rng = Rng::new(3);
+        let noise: Vec<u8> = (0..32 * 32).map(|_| 255 * (rng.below(2) as u8)).collect();
+        assert!(worth_it(t, &noise).is_none());
+    }
+
+    #[test]
+    fn order0_bits_is_the_empirical_entropy() {
+        assert_eq!(order0_bits(&[]), 0.0);
+        assert_eq!(order0_bits(&[7; 10]), 0.0);
+        assert_eq!(order0_bits(&[0, 1, 2, 3]), 8.0);
+    }
 }

@@ -163,6 +163,7 @@ fn auto_report(outcome: &Outcome) -> serde_json::Value {
         "kind": outcome.kind,
         "prefix_bytes": outcome.prefix_len,
         "record_size": outcome.record_size,
+        "transform": outcome.transform,
         "model": outcome.model,
         "fallback_bytes": outcome.fallback_bytes,
     })

@@ -45,7 +45,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         .iter()
         .map(|c| serde_json::json!({"codec": c.codec, "records": c.records, "stored_size": c.stored_size, "checksum": format!("{:016x}", c.checksum)}))
         .collect();
-    let summary = serde_json::json!({
+    let mut summary = serde_json::json!({
         "version": h.version,
         "file_bytes": bytes.len(),
         "original_size": h.original_size,
@@ -58,6 +58,9 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         "content_checksum": format!("{:016x}", h.content_checksum),
         "chunks": chunks,
     });
+    if let Some(t) = &h.transform {
+        summary["transform"] = serde_json::json!(t);
+    }
     if args.json {
         println!("{summary}");
         return Ok(());
@@ -76,6 +79,9 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         h.record_size,
         h.suffix.len()
     );
+    if let Some(container::Transform::Med { row, channels }) = h.transform {
+        println!("transform  residuals of the MED predictor ({row} samples per row, {channels} per pixel)");
+    }
     println!("model      {}", model);
     println!(
         "checksum   {:016x} (XXH3-64 of the original)",

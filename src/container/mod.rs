@@ -4,9 +4,11 @@
 //! Knows nothing of learning; decoding a `pc` chunk needs only a circuit and the codec.
 
 pub mod compact;
+pub mod predict;
 mod read;
 mod write;
 
+pub use predict::Transform;
 pub use read::{parse, Parsed};
 pub use write::{compress, CompressOptions, ModelMode};
 
@@ -18,11 +20,16 @@ use rayon::prelude::*;
 /// First four bytes of a `.pcz` file.
 pub const MAGIC: [u8; 4] = *b"PCZ\x1a";
 /// Newest container format version this build reads and writes. A file is written with the
-/// lowest version that has every feature it uses: 2 only when its model is compact.
-pub const VERSION: u16 = 2;
+/// lowest version that has every feature it uses: 3 when its records are prediction
+/// residuals, else 2 when its model is compact, else 1.
+pub const VERSION: u16 = 3;
 
-/// The first container version, still read (and written for files without a compact model).
+/// The first container version, still read (and written for files with neither a compact
+/// model nor a transform).
 pub const VERSION_1: u16 = 1;
+
+/// The version that added the compact model section.
+pub const VERSION_COMPACT: u16 = 2;
 
 /// Flag bit: the file embeds its model.
 pub const FLAG_MODEL_EMBEDDED: u16 = 1;
@@ -30,6 +37,11 @@ pub const FLAG_MODEL_EMBEDDED: u16 = 1;
 pub const FLAG_MODEL_REFERENCED: u16 = 2;
 /// Flag bit (version 2): the file embeds its model in compact form (quantized weights).
 pub const FLAG_MODEL_COMPACT: u16 = 4;
+/// Flag bit (version 3): the records are coded as prediction residuals ([`Transform`]).
+pub const FLAG_TRANSFORM: u16 = 8;
+
+/// The flag bits that say where the model is; at most one may be set.
+pub const MODEL_FLAGS: u16 = FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED | FLAG_MODEL_COMPACT;
 
 /// How a chunk's payload is coded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -74,7 +86,7 @@ pub struct Chunk {
     pub records: u32,
     /// Payload bytes in the file.
     pub stored_size: u32,
-    /// XXH3-64 of the chunk's original bytes.
+    /// XXH3-64 of the chunk's records as coded (residuals when the file has a transform).
     pub checksum: u64,
 }
 
@@ -121,6 +133,9 @@ pub struct Header {
     pub prefix: Vec<u8>,
     /// Bytes kept verbatim after the records (less than one record).
     pub suffix: Vec<u8>,
+    /// How the coded records map to the original ones, if they are not the same bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transform: Option<Transform>,
     /// The model.
     pub model: Model,
     /// The chunk index.
@@ -161,6 +176,9 @@ pub fn decompress(parsed: &Parsed<'_>, external: Option<&Circuit>) -> Result<Vec
     let mut out = Vec::with_capacity(header.original_size as usize);
     out.extend_from_slice(&header.prefix);
     parts.iter().for_each(|p| out.extend_from_slice(p));
+    if let Some(transform) = &header.transform {
+        transform.restore(&mut out[header.prefix.len()..]);
+    }
     out.extend_from_slice(&header.suffix);
     if out.len() as u64 != header.original_size
         || xxhash_rust::xxh3::xxh3_64(&out) != header.content_checksum

@@ -2,8 +2,8 @@
 //! limits before anything is allocated.
 
 use super::{
-    Chunk, Codec, Header, Limits, Model, FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED,
-    FLAG_MODEL_REFERENCED, MAGIC, VERSION, VERSION_1,
+    Chunk, Codec, Header, Limits, Model, Transform, FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED,
+    FLAG_MODEL_REFERENCED, FLAG_TRANSFORM, MAGIC, MODEL_FLAGS, VERSION, VERSION_1, VERSION_COMPACT,
 };
 use crate::bytes::Reader;
 use crate::error::{Error, Result};
@@ -39,9 +39,10 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
     let flags = r.u16()?;
     let known = match version {
         VERSION_1 => FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED,
-        _ => FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED | FLAG_MODEL_COMPACT,
+        VERSION_COMPACT => MODEL_FLAGS,
+        _ => MODEL_FLAGS | FLAG_TRANSFORM,
     };
-    if flags & !known != 0 || flags.count_ones() > 1 {
+    if flags & !known != 0 || (flags & MODEL_FLAGS).count_ones() > 1 {
         return Err(Error::format(
             CONTEXT,
             format!("invalid flags {flags:#06x}"),
@@ -69,7 +70,11 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
             "prefix, records and suffix do not add up to the original size",
         ));
     }
-    let (model, model_bytes) = read_model(&mut r, flags)?;
+    let transform = match flags & FLAG_TRANSFORM {
+        0 => None,
+        _ => Some(Transform::read(&mut r)?),
+    };
+    let (model, model_bytes) = read_model(&mut r, flags & MODEL_FLAGS)?;
     let chunks = read_index(&mut r, record_count)?;
     let header_end = r.position();
     let header_checksum = r.u64()?;
@@ -97,6 +102,7 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
         record_count,
         prefix,
         suffix,
+        transform,
         model,
         chunks,
         content_checksum,

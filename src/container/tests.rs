@@ -35,7 +35,7 @@ fn round_trips_with_and_without_models() {
             };
             let packed = round_trip(&input, &compact, None);
             let parsed = parse(&packed, &Limits::default()).unwrap();
-            assert_eq!(parsed.header.version, VERSION);
+            assert_eq!(parsed.header.version, VERSION_COMPACT);
             assert!(matches!(parsed.header.model, Model::Compact { .. }));
         }
         let reference = CompressOptions {
@@ -113,4 +113,50 @@ fn version_1_files_may_not_use_the_compact_flag() {
     packed[6] = FLAG_MODEL_COMPACT as u8;
     let err = parse(&packed, &Limits::default()).unwrap_err();
     assert!(err.to_string().contains("invalid flags 0x0004"), "{err}");
+}
+
+#[test]
+fn residual_records_round_trip_as_version_3() {
+    // A smooth 12 x 9 RGB raster plus a prefix and a suffix that no record fills.
+    let raster: Vec<u8> = (0..12 * 9 * 3)
+        .map(|i| (i / 3 % 12 + i / 36) as u8)
+        .collect();
+    let mut input = b"P6 12 9 255\n".to_vec();
+    input.extend_from_slice(&raster);
+    let transform = Transform::med(12, 3).unwrap();
+    for record_size in [1, 12, 15] {
+        let options = CompressOptions {
+            prefix_len: 12,
+            record_size,
+            chunk_records: 10,
+            transform: Some(transform),
+            ..Default::default()
+        };
+        let packed = round_trip(&input, &options, None);
+        let parsed = parse(&packed, &Limits::default()).unwrap();
+        assert_eq!(parsed.header.version, VERSION);
+        assert_eq!(parsed.header.transform, Some(transform));
+        // Chunk checksums cover the residuals, which are what the chunks decode to.
+        let d = record_size;
+        let coded = transform.residuals(&raster[..raster.len() / d * d]);
+        let first = &parsed.header.chunks[0];
+        let bytes = &coded[..first.records as usize * d];
+        assert_eq!(first.checksum, xxhash_rust::xxh3::xxh3_64(bytes));
+    }
+}
+
+#[test]
+fn version_2_files_may_not_use_the_transform_flag() {
+    let mut rng = Rng::new(44);
+    let c = random_circuit(&mut rng, 3, 2, 2);
+    let q = crate::circuit::Quantization { bits: 6, shift: 4 };
+    let options = CompressOptions {
+        model: Some((&c, ModelMode::EmbedCompact(q))),
+        ..Default::default()
+    };
+    let mut packed = compress(&[0, 1, 0], &options).unwrap();
+    assert_eq!(u16::from_le_bytes([packed[4], packed[5]]), VERSION_COMPACT);
+    packed[6] |= FLAG_TRANSFORM as u8;
+    let err = parse(&packed, &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("invalid flags 0x000c"), "{err}");
 }

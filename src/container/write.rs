@@ -1,7 +1,7 @@
 //! Writing a container: layout, model section, chunks coded by whichever codec is smallest.
 
-use super::{compact, Chunk, Codec, MAGIC, VERSION, VERSION_1};
-use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED};
+use super::{compact, Chunk, Codec, Transform, MAGIC, VERSION, VERSION_1, VERSION_COMPACT};
+use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED, FLAG_TRANSFORM};
 use crate::circuit::{Circuit, Quantization};
 use crate::codec::{PcCodec, DEFAULT_CHUNK_RECORDS};
 use crate::error::{Error, Result};
@@ -33,6 +33,8 @@ pub struct CompressOptions<'a> {
     pub chunk_records: usize,
     /// zstd level of the fallback codec.
     pub zstd_level: i32,
+    /// Code the records as these residuals (the model must be trained on residuals).
+    pub transform: Option<Transform>,
 }
 
 impl Default for CompressOptions<'_> {
@@ -43,6 +45,7 @@ impl Default for CompressOptions<'_> {
             record_size: 1,
             chunk_records: DEFAULT_CHUNK_RECORDS,
             zstd_level: 19,
+            transform: None,
         }
     }
 }
@@ -57,6 +60,8 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
     let body = &input[prefix_len..];
     let count = body.len() / d;
     let (records, suffix) = body.split_at(count * d);
+    let residuals = options.transform.map(|t| t.residuals(records));
+    let records = residuals.as_deref().unwrap_or(records);
     let compact = match &options.model {
         Some((c, ModelMode::EmbedCompact(q))) => Some(compact::encode(c, *q)?),
         _ => None,
@@ -79,11 +84,15 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
         .collect::<Result<_>>()?;
     let mut out = Vec::new();
     out.extend_from_slice(&MAGIC);
-    let (version, flags) = match &options.model {
+    let (version, model_flag) = match &options.model {
         Some((_, ModelMode::Embed)) => (VERSION_1, FLAG_MODEL_EMBEDDED),
         Some((_, ModelMode::Reference(_))) => (VERSION_1, FLAG_MODEL_REFERENCED),
-        Some((_, ModelMode::EmbedCompact(_))) => (VERSION, FLAG_MODEL_COMPACT),
+        Some((_, ModelMode::EmbedCompact(_))) => (VERSION_COMPACT, FLAG_MODEL_COMPACT),
         None => (VERSION_1, 0),
+    };
+    let (version, flags) = match options.transform {
+        Some(_) => (VERSION, model_flag | FLAG_TRANSFORM),
+        None => (version, model_flag),
     };
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&flags.to_le_bytes());
@@ -92,6 +101,9 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
     out.extend_from_slice(&(count as u64).to_le_bytes());
     put_bytes(&mut out, &input[..prefix_len]);
     put_bytes(&mut out, suffix);
+    if let Some(transform) = &options.transform {
+        transform.write(&mut out);
+    }
     if let Some((c, mode)) = &options.model {
         let bytes = match &compact {
             Some((_, bytes)) => bytes.clone(),
