@@ -103,6 +103,7 @@ pub fn roundtrip(data: &[u8]) {
             let channels = 1 + prefix_len % container::predict::MAX_CHANNELS;
             Transform::med(1 + usize::from(chunk_records % 7), channels).expect("valid shape")
         }),
+        png_pixels: false,
     };
     let packed = container::compress(&input, &options).expect("compress");
     let parsed = container::parse(&packed, &Limits::default()).expect("parse");

@@ -185,6 +185,7 @@ fn forced_record_size_is_used_and_round_trips() {
     let options = AutoOptions {
         level: 1,
         record_size: Some(6),
+        ..Default::default()
     };
     let outcome = auto::compress(&bytes, &options, &mut |_| {}).expect("ok");
     assert_eq!((outcome.kind, outcome.prefix_len), (Kind::Wav, 44));

@@ -45,10 +45,15 @@ const PROMISE: f64 = 0.97;
 const ESTIMATE_BLOCKS: usize = 2;
 const ESTIMATE_BLOCK_BYTES: usize = 256 << 10;
 
-/// Bytes of records per chunk when a model is used: small enough that a file of a few
-/// hundred KiB still gives each core chunks to code, large enough for zstd to do well
-/// on chunks where it beats the model.
+/// Bytes of records per chunk when a model is used, at most: large enough for zstd to do
+/// well on chunks where it beats the model.
 const MODEL_CHUNK_BYTES: usize = 256 << 10;
+
+/// Fewest bytes of records per chunk, and the number of chunks aimed at in between: a file
+/// of a few hundred KiB still gives every core several chunks to decode (a static model
+/// makes a chunk boundary cost only the coder's final bytes and an index entry).
+const MIN_CHUNK_BYTES: usize = 64 << 10;
+const CHUNKS_AIMED_AT: usize = 16;
 
 /// What the caller asks for.
 #[derive(Debug, Clone)]
@@ -57,6 +62,8 @@ pub struct AutoOptions {
     pub level: u8,
     /// Record width forced by the user (plain bytes or overriding detection).
     pub record_size: Option<usize>,
+    /// The input is a PNG's pixels as a PGM/PPM (`--pixels`), to be decompressed to a PNG.
+    pub png_pixels: bool,
 }
 
 impl Default for AutoOptions {
@@ -64,6 +71,7 @@ impl Default for AutoOptions {
         AutoOptions {
             level: DEFAULT_LEVEL,
             record_size: None,
+            png_pixels: false,
         }
     }
 }
@@ -144,16 +152,16 @@ pub fn compress(
             best.record_size,
             best.circuit.hidden()
         ));
-        let quick = with_model(input, &detected, best, QUICK_ZSTD_LEVEL)?;
+        let quick = with_model(input, &detected, best, QUICK_ZSTD_LEVEL, options)?;
         if quick.packed.len() as f64 <= PROMISE * fallback_estimate && all_pc(&quick.packed)? {
             return Ok(quick);
         }
     }
     note("compressing with the fallback codec".into());
-    let fallback = without_model(input, &detected, options.record_size.is_some())?;
+    let fallback = without_model(input, &detected, options)?;
     match promising {
         Some(best) => {
-            let full = with_model(input, &detected, best, FALLBACK_ZSTD_LEVEL)?;
+            let full = with_model(input, &detected, best, FALLBACK_ZSTD_LEVEL, options)?;
             Ok(if full.packed.len() < fallback.packed.len() {
                 Outcome {
                     fallback_bytes: Some(fallback.packed.len()),
@@ -171,8 +179,8 @@ pub fn compress(
 /// record size, the whole file is plain bytes (record size 1, no prefix): without a circuit
 /// a layout buys nothing, and one canonical form keeps model-less files identical whatever
 /// the detection found.
-fn without_model(input: &[u8], detected: &Detected, forced: bool) -> Result<Outcome> {
-    let (prefix_len, record_size) = if forced {
+fn without_model(input: &[u8], detected: &Detected, options: &AutoOptions) -> Result<Outcome> {
+    let (prefix_len, record_size) = if options.record_size.is_some() {
         (detected.prefix_len, detected.widths[0])
     } else {
         (0, 1)
@@ -183,6 +191,7 @@ fn without_model(input: &[u8], detected: &Detected, forced: bool) -> Result<Outc
             prefix_len,
             record_size,
             zstd_level: FALLBACK_ZSTD_LEVEL,
+            png_pixels: options.png_pixels,
             ..Default::default()
         },
     )?;
@@ -203,6 +212,7 @@ fn with_model(
     detected: &Detected,
     best: &policy::Candidate,
     zstd_level: i32,
+    options: &AutoOptions,
 ) -> Result<Outcome> {
     let d = best.record_size;
     let packed = container::compress(
@@ -210,9 +220,10 @@ fn with_model(
         &CompressOptions {
             model: Some((&best.circuit, ModelMode::EmbedCompact(best.quantization))),
             prefix_len: detected.prefix_len,
-            chunk_records: (MODEL_CHUNK_BYTES / d).max(1),
+            chunk_records: (chunk_bytes(input.len()) / d).max(1),
             zstd_level,
             transform: detected.transform,
+            png_pixels: options.png_pixels,
             ..Default::default()
         },
     )?;
@@ -251,6 +262,12 @@ fn order0_bits(bytes: &[u8]) -> f64 {
         .map(|&c| c as f64 * (c as f64).log2())
         .sum();
     n * n.max(1.0).log2() - spread
+}
+
+/// Bytes of records per chunk for an input of `len` bytes (whatever the thread count, so
+/// that the output does not depend on it).
+fn chunk_bytes(len: usize) -> usize {
+    (len / CHUNKS_AIMED_AT).clamp(MIN_CHUNK_BYTES, MODEL_CHUNK_BYTES)
 }
 
 /// True when every chunk of `packed` uses the circuit codec.

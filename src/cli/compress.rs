@@ -30,9 +30,14 @@ use std::time::Instant;
 /// Either way each chunk is stored with whichever codec is smallest: the circuit, zstd,
 /// or the raw bytes, so a pcz file is never much larger than its input.
 ///
+/// A PNG is compressed byte for byte like any file, which gains little: its pixels are
+/// already deflated. With --pixels pcz codes the decoded pixels instead, as an image codec
+/// does, and decompresses to a PNG with the same pixels but not the same bytes.
+///
 /// Examples:
 ///   pcz compress ecoli.fa                                        # -> ecoli.fa.pcz
 ///   pcz compress --level 6 camera.pgm                            # slower, smaller
+///   pcz compress --pixels photo.png                              # -> photo.png.pcz
 ///   pcz compress --record-size 12 table.bin                      # records of 12 bytes
 ///   pcz compress --model mnist.pcm t10k-images-idx3-ubyte        # -> ...-ubyte.pcz
 ///   cat x | pcz compress - -c > x.pcz
@@ -61,6 +66,12 @@ pub struct CompressArgs {
     /// detected header is still kept verbatim). Use the size of a fixed-size row or struct.
     #[arg(long, value_name = "D", conflicts_with = "model")]
     pub record_size: Option<usize>,
+    /// PNG input: code its pixels, not its bytes. Decompression writes a PNG with the same
+    /// pixels, not the same file: metadata (text, colour profile) and the original deflate
+    /// settings are not kept. 8-bit gray or RGB PNGs only; if the pixels do not compress
+    /// below the PNG's own size, the PNG's bytes are kept instead.
+    #[arg(long, conflicts_with_all = ["model", "rm"])]
+    pub pixels: bool,
     /// Print sizes and bits per dimension (actual and the model's ideal) as JSON.
     #[arg(long)]
     pub json: bool,
@@ -99,11 +110,8 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
             (container::compress(&input, &options)?, None)
         }
         None => {
-            let options = AutoOptions {
-                level: args.level,
-                record_size: args.record_size,
-            };
-            let outcome = auto::compress(&input, &options, &mut |m| spinner.set_message(m))
+            let mut note = |m| spinner.set_message(m);
+            let outcome = self_trained(args, &input, &mut note)
                 .map_err(|e| super::in_file(&args.input, e))?;
             (outcome.packed.clone(), Some(outcome))
         }
@@ -125,6 +133,31 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
         println!("{json}");
     }
     Ok(())
+}
+
+/// Compression with no model given: of the pixels with --pixels (unless the PNG's own bytes
+/// come out smaller), else of the bytes.
+fn self_trained(
+    args: &CompressArgs,
+    input: &[u8],
+    note: &mut dyn FnMut(String),
+) -> Result<Outcome> {
+    let mut options = AutoOptions {
+        level: args.level,
+        record_size: args.record_size,
+        png_pixels: false,
+    };
+    if args.pixels {
+        let pixels = crate::data::png::png_to_pnm(input, crate::data::DEFAULT_LIMIT)?;
+        options.png_pixels = true;
+        let outcome = auto::compress(&pixels, &options, note)?;
+        if outcome.packed.len() < input.len() {
+            return Ok(outcome);
+        }
+        note("the pixels do not compress below the PNG: keeping its bytes".into());
+        options.png_pixels = false;
+    }
+    auto::compress(input, &options, note)
 }
 
 fn append_ext(p: &Path) -> PathBuf {

@@ -42,8 +42,12 @@ pub fn run(args: &DecompressArgs, progress: &Progress) -> Result<()> {
     };
     let spinner = progress.spinner("decompressing");
     let parsed = container::parse(&packed, &limits).map_err(|e| super::in_file(&args.input, e))?;
-    let out = container::decompress(&parsed, model.as_ref())
+    let mut out = container::decompress(&parsed, model.as_ref())
         .map_err(|e| super::in_file(&args.input, e))?;
+    if parsed.header.png_pixels {
+        out = crate::data::png::pnm_to_png(&out, limits.max_output)
+            .map_err(|e| super::in_file(&args.input, e))?;
+    }
     spinner.finish_and_clear();
     sink.write(&out, args.out.force)?;
     if args.out.rm {

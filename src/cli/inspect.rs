@@ -61,6 +61,9 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     if let Some(t) = &h.transform {
         summary["transform"] = serde_json::json!(t);
     }
+    if h.png_pixels {
+        summary["png_pixels"] = serde_json::json!(true);
+    }
     if args.json {
         println!("{summary}");
         return Ok(());
@@ -81,6 +84,9 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     );
     if let Some(container::Transform::Med { row, channels }) = h.transform {
         println!("transform  residuals of the MED predictor ({row} samples per row, {channels} per pixel)");
+    }
+    if h.png_pixels {
+        println!("pixels     the original is a PNG's pixels (as PGM/PPM); decompresses to a PNG");
     }
     println!("model      {}", model);
     println!(

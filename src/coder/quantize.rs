@@ -58,19 +58,26 @@ impl Cdf {
     }
 
     /// Builds the cumulative table from frequencies `f`, giving the difference between
-    /// 2^PRECISION and their sum to the largest (lowest index among equals). Each f <= 2^P,
-    /// K <= 256, so every sum fits a `u32`.
+    /// 2^PRECISION and their sum to the largest (lowest index among equals).
+    ///
+    /// The plain prefix sums are corrected from `best` on by that difference, which is the
+    /// same as correcting `f[best]` first: the arithmetic wraps modulo 2^32 and every true
+    /// cumulative value lies in 0..=2^PRECISION, so the results are exact. (No branch in
+    /// the serial loop: this runs once per coded symbol over up to 256 entries.)
     fn accumulate(&mut self, f: &[u32]) {
         let best_f = f.iter().copied().max().unwrap_or(0);
         let best = f.iter().position(|&x| x == best_f).unwrap_or(0);
-        let sum: u32 = f.iter().sum();
-        let fixed = best_f + TOTAL - sum;
+        let sum = f.iter().fold(0u32, |s, &x| s.wrapping_add(x));
+        let delta = TOTAL.wrapping_sub(sum);
         self.cum.clear();
-        self.cum.resize(f.len() + 1, 0);
+        self.cum.push(0);
         let mut total = 0u32;
-        for (a, (c, &fa)) in self.cum[1..].iter_mut().zip(f).enumerate() {
-            total += if a == best { fixed } else { fa };
-            *c = total;
+        self.cum.extend(f.iter().map(|&x| {
+            total = total.wrapping_add(x);
+            total
+        }));
+        for c in &mut self.cum[best + 1..] {
+            *c = c.wrapping_add(delta);
         }
     }
 

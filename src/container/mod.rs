@@ -40,6 +40,10 @@ pub const FLAG_MODEL_COMPACT: u16 = 4;
 /// Flag bit (version 3): the records are coded as prediction residuals ([`Transform`]).
 pub const FLAG_TRANSFORM: u16 = 8;
 
+/// Flag bit (version 3): the original is the pixels of a PNG, as a raw PGM/PPM; a decoder
+/// writes them as a PNG (the same pixels, not the same bytes).
+pub const FLAG_PNG_PIXELS: u16 = 16;
+
 /// The flag bits that say where the model is; at most one may be set.
 pub const MODEL_FLAGS: u16 = FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED | FLAG_MODEL_COMPACT;
 
@@ -136,6 +140,9 @@ pub struct Header {
     /// How the coded records map to the original ones, if they are not the same bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transform: Option<Transform>,
+    /// The original is a PNG's pixels as a PGM/PPM, to be written as a PNG again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub png_pixels: bool,
     /// The model.
     pub model: Model,
     /// The chunk index.

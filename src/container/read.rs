@@ -3,7 +3,8 @@
 
 use super::{
     Chunk, Codec, Header, Limits, Model, Transform, FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED,
-    FLAG_MODEL_REFERENCED, FLAG_TRANSFORM, MAGIC, MODEL_FLAGS, VERSION, VERSION_1, VERSION_COMPACT,
+    FLAG_MODEL_REFERENCED, FLAG_PNG_PIXELS, FLAG_TRANSFORM, MAGIC, MODEL_FLAGS, VERSION, VERSION_1,
+    VERSION_COMPACT,
 };
 use crate::bytes::Reader;
 use crate::error::{Error, Result};
@@ -40,7 +41,7 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
     let known = match version {
         VERSION_1 => FLAG_MODEL_EMBEDDED | FLAG_MODEL_REFERENCED,
         VERSION_COMPACT => MODEL_FLAGS,
-        _ => MODEL_FLAGS | FLAG_TRANSFORM,
+        _ => MODEL_FLAGS | FLAG_TRANSFORM | FLAG_PNG_PIXELS,
     };
     if flags & !known != 0 || (flags & MODEL_FLAGS).count_ones() > 1 {
         return Err(Error::format(
@@ -103,6 +104,7 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
         prefix,
         suffix,
         transform,
+        png_pixels: flags & FLAG_PNG_PIXELS != 0,
         model,
         chunks,
         content_checksum,

@@ -1,7 +1,8 @@
 //! Writing a container: layout, model section, chunks coded by whichever codec is smallest.
 
 use super::{compact, Chunk, Codec, Transform, MAGIC, VERSION, VERSION_1, VERSION_COMPACT};
-use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED, FLAG_TRANSFORM};
+use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED};
+use super::{FLAG_PNG_PIXELS, FLAG_TRANSFORM};
 use crate::circuit::{Circuit, Quantization};
 use crate::codec::{PcCodec, DEFAULT_CHUNK_RECORDS};
 use crate::error::{Error, Result};
@@ -35,6 +36,8 @@ pub struct CompressOptions<'a> {
     pub zstd_level: i32,
     /// Code the records as these residuals (the model must be trained on residuals).
     pub transform: Option<Transform>,
+    /// The input is a PNG's pixels as a PGM/PPM, to be decompressed to a PNG.
+    pub png_pixels: bool,
 }
 
 impl Default for CompressOptions<'_> {
@@ -46,6 +49,7 @@ impl Default for CompressOptions<'_> {
             chunk_records: DEFAULT_CHUNK_RECORDS,
             zstd_level: 19,
             transform: None,
+            png_pixels: false,
         }
     }
 }
@@ -90,9 +94,16 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
         Some((_, ModelMode::EmbedCompact(_))) => (VERSION_COMPACT, FLAG_MODEL_COMPACT),
         None => (VERSION_1, 0),
     };
-    let (version, flags) = match options.transform {
-        Some(_) => (VERSION, model_flag | FLAG_TRANSFORM),
-        None => (version, model_flag),
+    let mut flags = model_flag;
+    if options.transform.is_some() {
+        flags |= FLAG_TRANSFORM;
+    }
+    if options.png_pixels {
+        flags |= FLAG_PNG_PIXELS;
+    }
+    let version = match flags & (FLAG_TRANSFORM | FLAG_PNG_PIXELS) {
+        0 => version,
+        _ => VERSION,
     };
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&flags.to_le_bytes());

@@ -159,7 +159,7 @@ fn decode(path: &Path, limit: u64) -> Result<(ImageShape, Vec<u8>)> {
 }
 
 /// Decodes a PNG, checking its colour type and size before decoding the pixels.
-fn decode_png(bytes: &[u8], limit: u64) -> Result<(ImageShape, Vec<u8>)> {
+pub(super) fn decode_png(bytes: &[u8], limit: u64) -> Result<(ImageShape, Vec<u8>)> {
     let reader = ImageReader::with_format(std::io::Cursor::new(bytes), ImageFormat::Png);
     let decoder = reader.into_decoder().map_err(image_error)?;
     let (width, height) = decoder.dimensions();

@@ -15,6 +15,7 @@ pub mod csv;
 pub mod idx;
 pub mod image;
 mod load;
+pub mod png;
 pub mod pnm;
 pub mod raw;
 pub mod source;
