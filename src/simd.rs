@@ -181,14 +181,22 @@ fn divide_body(v: &mut [f64], s: f64) {
     }
 }
 
+/// The sum (modulo 2^32) and the largest of the frequencies [`frequencies`] wrote, which the
+/// quantizer needs next: taken in the same vectorised pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tally {
+    pub sum: u32,
+    pub max: u32,
+}
+
 /// `f[a] = 1 + min(floor(q[a] * scale), cap)` (format-spec §5, step 3), where the floor of
-/// NaN is 0 as Rust's saturating casts define it. Returns false when some `q[a]` is negative
-/// or NaN (the weights are then invalid and `f` unspecified).
-pub(crate) fn frequencies(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+/// NaN is 0 as Rust's saturating casts define it, and their [`Tally`]. Returns `None` when
+/// some `q[a]` is negative or NaN (the weights are then invalid and `f` unspecified).
+pub(crate) fn frequencies(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> Option<Tally> {
     frequencies_with(Isa::detect(), q, scale, cap, f)
 }
 
-fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> Option<Tally> {
     match isa {
         Isa::Portable => scale_truncate(q, scale, cap, f),
         // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
@@ -203,7 +211,7 @@ fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) ->
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{divide_body, mix4, mix_blocked, scale_truncate, Group};
+    use super::{divide_body, mix4, mix_blocked, scale_truncate, Group, Tally};
 
     #[target_feature(enable = "avx2")]
     pub(super) fn mix_avx2(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
@@ -236,21 +244,32 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2")]
-    pub(super) fn frequencies_avx2(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+    pub(super) fn frequencies_avx2(
+        q: &[f64],
+        scale: f64,
+        cap: u32,
+        f: &mut [u32],
+    ) -> Option<Tally> {
         scale_truncate(q, scale, cap, f)
     }
 
     #[target_feature(enable = "avx512f")]
-    pub(super) fn frequencies_avx512(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+    pub(super) fn frequencies_avx512(
+        q: &[f64],
+        scale: f64,
+        cap: u32,
+        f: &mut [u32],
+    ) -> Option<Tally> {
         scale_truncate(q, scale, cap, f)
     }
 }
 
 /// The body of [`frequencies`], branch-free so that it vectorises.
 #[inline(always)]
-fn scale_truncate(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
+fn scale_truncate(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> Option<Tally> {
     let cap_f = f64::from(cap);
     let mut invalid = false;
+    let mut tally = Tally { sum: 0, max: 0 };
     for (fa, &x) in f.iter_mut().zip(q) {
         invalid |= x.is_nan() | (x < 0.0);
         // = min(floor(t), cap) for t >= 0 and 0 for NaN, as the saturating casts of the
@@ -259,8 +278,10 @@ fn scale_truncate(q: &[f64], scale: f64, cap: u32, f: &mut [u32]) -> bool {
         // SAFETY: t is not NaN and lies in [0, cap] with cap < 2^31, so truncation to
         // `i32` is exact and in range; unchecked, it compiles to one vector conversion.
         *fa = 1 + unsafe { t.to_int_unchecked::<i32>() } as u32;
+        tally.sum = tally.sum.wrapping_add(*fa);
+        tally.max = tally.max.max(*fa);
     }
-    !invalid
+    (!invalid).then_some(tally)
 }
 
 /// The body of [`mix`]: outputs in blocks of `L` (then of 8, then one by one) whose
@@ -400,9 +421,14 @@ mod tests {
                 .map(|&x| 1 + ((x * scale) as u32).min(cap))
                 .collect();
             let valid = q.iter().all(|&x| x >= 0.0);
+            let tally = Tally {
+                sum: want.iter().fold(0u32, |s, &x| s.wrapping_add(x)),
+                max: want.iter().copied().max().unwrap_or(0),
+            };
             for isa in isas() {
                 let mut f = vec![0; k];
-                assert_eq!(frequencies_with(isa, &q, scale, cap, &mut f), valid);
+                let got = frequencies_with(isa, &q, scale, cap, &mut f);
+                assert_eq!(got, valid.then_some(tally), "{isa:?} {q:?} scale {scale}");
                 if valid {
                     assert_eq!(f, want, "{isa:?} {q:?} scale {scale}");
                 }

@@ -39,9 +39,9 @@ impl EncoderModel<PRECISION> for Cdf {
 
 impl DecoderModel<PRECISION> for Cdf {
     fn quantile_function(&self, quantile: u32) -> (usize, u32, NonZeroU32) {
-        let a = self.symbol_at(quantile);
+        let (a, below) = self.locate(quantile);
         let f = NonZeroU32::new(self.frequency(a)).expect("quantize gives every symbol >= 1");
-        (a, self.cumulative(a), f)
+        (a, below, f)
     }
 }
 

@@ -12,13 +12,29 @@
 //! Only IEEE `+`, `*`, `/` and a truncating conversion are used, in a fixed order, so every
 //! machine computes the same frequencies from the same weights.
 
-/// Steps 2-3: `f[a] = 1 + min(floor(q[a] * scale), 2^P - K)` with `scale = (2^P - K) / s`.
-/// Returns false (and leaves `f` unspecified) when the weights are not valid: a negative or
-/// NaN weight, or a scale that is not finite.
-fn scaled(q: &[f64], s: f64, f: &mut [u32]) -> bool {
+use crate::simd::Tally;
+
+/// Steps 2-3: `f[a] = 1 + min(floor(q[a] * scale), 2^P - K)` with `scale = (2^P - K) / s`,
+/// and the sum and largest of the `f[a]`. Returns `None` (and leaves `f` unspecified) when
+/// the weights are not valid: a negative or NaN weight, or a scale that is not finite.
+fn scaled(q: &[f64], s: f64, f: &mut [u32]) -> Option<Tally> {
     let k = q.len();
     let scale = (TOTAL as usize - k) as f64 / s;
-    crate::simd::frequencies(q, scale, TOTAL - k as u32, f) && scale.is_finite()
+    crate::simd::frequencies(q, scale, TOTAL - k as u32, f).filter(|_| scale.is_finite())
+}
+
+/// The first index of `x` in `v` (0 if absent), found block by block: a whole block is
+/// tested without early exits, which compiles to vector compares, and only the block that
+/// holds `x` is walked.
+fn first_index_of(v: &[u32], x: u32) -> usize {
+    let mut start = 0;
+    for block in v.chunks(BLOCK) {
+        if block.iter().fold(false, |hit, &y| hit | (y == x)) {
+            return start + block.iter().position(|&y| y == x).unwrap_or(0);
+        }
+        start += block.len();
+    }
+    0
 }
 
 /// Bits of probability precision: frequencies sum to 2^PRECISION.
@@ -27,12 +43,18 @@ pub const PRECISION: usize = 24;
 /// Sum of all frequencies of a [`Cdf`].
 pub const TOTAL: u32 = 1 << PRECISION;
 
-/// An integer cumulative distribution: `cum[a]` is the sum of frequencies below `a`;
-/// `cum[K] = 2^PRECISION`.
+/// An integer distribution: frequencies that sum to 2^PRECISION, each at least 1.
+///
+/// Only the frequencies are stored. A coder needs one cumulative value per symbol (the
+/// encoder's symbol, the decoder's located symbol), and summing up to 256 entries on demand
+/// is cheaper than writing a whole cumulative table for every symbol coded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cdf {
-    cum: Vec<u32>,
+    freq: Vec<u32>,
 }
+
+/// Entries summed at once while locating a point.
+const BLOCK: usize = 16;
 
 impl Cdf {
     /// Quantizes `q` (K = q.len(), 2..=256 entries) into this table, reusing its memory.
@@ -49,62 +71,66 @@ impl Cdf {
     pub fn quantize_summed(&mut self, q: &[f64], s: f64) {
         let k = q.len();
         debug_assert!((2..=256).contains(&k), "alphabet of {k}");
-        let mut f = [0u32; 256];
-        let f = &mut f[..k];
-        if !(s > 0.0 && scaled(q, s, f)) {
-            scaled(&[1.0; 256][..k], k as f64, f);
-        }
-        self.accumulate(f);
+        self.freq.clear();
+        self.freq.resize(k, 0);
+        let tally = (s > 0.0)
+            .then(|| scaled(q, s, &mut self.freq))
+            .flatten()
+            .or_else(|| scaled(&[1.0; 256][..k], k as f64, &mut self.freq))
+            .expect("uniform weights are valid");
+        self.fix_total(tally);
     }
 
-    /// Builds the cumulative table from frequencies `f`, giving the difference between
-    /// 2^PRECISION and their sum to the largest (lowest index among equals).
-    ///
-    /// The plain prefix sums are corrected from `best` on by that difference, which is the
-    /// same as correcting `f[best]` first: the arithmetic wraps modulo 2^32 and every true
-    /// cumulative value lies in 0..=2^PRECISION, so the results are exact. (No branch in
-    /// the serial loop: this runs once per coded symbol over up to 256 entries.)
-    fn accumulate(&mut self, f: &[u32]) {
-        let best_f = f.iter().copied().max().unwrap_or(0);
-        let best = f.iter().position(|&x| x == best_f).unwrap_or(0);
-        let sum = f.iter().fold(0u32, |s, &x| s.wrapping_add(x));
-        let delta = TOTAL.wrapping_sub(sum);
-        self.cum.clear();
-        self.cum.push(0);
-        let mut total = 0u32;
-        self.cum.extend(f.iter().map(|&x| {
-            total = total.wrapping_add(x);
-            total
-        }));
-        for c in &mut self.cum[best + 1..] {
-            *c = c.wrapping_add(delta);
-        }
+    /// Step 4: gives the difference between 2^PRECISION and the sum to the largest
+    /// frequency (lowest index among equals). Each f <= 2^P and K <= 256, so the sum can
+    /// reach 2^32 only in theory; wrapping arithmetic keeps the result exact anyway, since
+    /// the corrected frequency lies in 1..=2^P.
+    fn fix_total(&mut self, tally: Tally) {
+        let best = first_index_of(&self.freq, tally.max);
+        self.freq[best] = tally.max.wrapping_add(TOTAL.wrapping_sub(tally.sum));
     }
 
     /// Alphabet size K.
     pub fn len(&self) -> usize {
-        self.cum.len().saturating_sub(1)
+        self.freq.len()
     }
 
     /// True before the first quantization.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.freq.is_empty()
     }
 
     /// Frequency of symbol `a`.
     pub fn frequency(&self, a: usize) -> u32 {
-        self.cum[a + 1] - self.cum[a]
+        self.freq[a]
     }
 
-    /// Cumulative frequency below symbol `a`.
+    /// Cumulative frequency below symbol `a` (a <= K; 2^PRECISION for a = K).
     pub fn cumulative(&self, a: usize) -> u32 {
-        self.cum[a]
+        self.freq[..a].iter().sum()
     }
 
-    /// The symbol whose interval holds `point` (< 2^PRECISION), by binary search over the
-    /// integer cumulative table: the largest a with cum[a] <= point.
-    pub fn symbol_at(&self, point: u32) -> usize {
-        self.cum[1..].partition_point(|&c| c <= point)
+    /// The symbol whose interval holds `point` (< 2^PRECISION) and the cumulative frequency
+    /// below it: the largest a with cumulative(a) <= point. Whole blocks are skipped by
+    /// their sums, then the block that holds the point is walked.
+    pub fn locate(&self, point: u32) -> (usize, u32) {
+        let mut below = 0u32;
+        for (b, block) in self.freq.chunks(BLOCK).enumerate() {
+            let sum: u32 = block.iter().sum();
+            if point - below >= sum {
+                below += sum;
+                continue;
+            }
+            for (i, &f) in block.iter().enumerate() {
+                if point - below < f {
+                    return (b * BLOCK + i, below);
+                }
+                below += f;
+            }
+        }
+        // Only for point >= 2^PRECISION, which a decoder never asks for.
+        let last = self.len().saturating_sub(1);
+        (last, self.cumulative(last))
     }
 }
 
@@ -119,8 +145,8 @@ mod tests {
         assert_eq!(c.cumulative(q.len()), TOTAL, "sums to 2^P for {q:?}");
         for a in 0..q.len() {
             assert!(c.frequency(a) >= 1, "symbol {a} of {q:?}");
-            assert_eq!(c.symbol_at(c.cumulative(a)), a);
-            assert_eq!(c.symbol_at(c.cumulative(a + 1) - 1), a);
+            assert_eq!(c.locate(c.cumulative(a)), (a, c.cumulative(a)));
+            assert_eq!(c.locate(c.cumulative(a + 1) - 1), (a, c.cumulative(a)));
         }
         c
     }
