@@ -172,6 +172,22 @@ fn embedded_model_decodes_alone_and_inspect_reports_it() {
     assert_eq!(json["model"]["kind"], "embedded");
     assert_eq!(json["record_size"], 64);
     assert_eq!(json["prefix_bytes"], 16, "the IDX header is kept verbatim");
+
+    // The compact form: a much smaller file that also decodes alone.
+    let args = ["compress", "--model", "digits.pcm", "--embed-model=compact"];
+    ok(&[&args[..], &["d300.idx", "-o", "small.pcz"]].concat(), d);
+    let out = ok(&["decompress", "small.pcz", "-c"], d);
+    assert_eq!(out.stdout, std::fs::read(&idx).unwrap());
+    let inspect = ok(&["inspect", "small.pcz", "--json"], d);
+    let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(json["model"]["kind"], "compact");
+    let size = |f: &str| std::fs::metadata(d.join(f)).unwrap().len();
+    assert!(
+        2 * size("small.pcz") < size("emb.pcz"),
+        "{} vs {}",
+        size("small.pcz"),
+        size("emb.pcz")
+    );
 }
 
 #[test]

@@ -117,6 +117,16 @@ fn train_candidate(body: &[u8], d: usize, m: usize, plan: &Plan) -> Result<Optio
     }))
 }
 
+/// The quantization that makes the smallest file from `circuit` (embedded in compact form)
+/// and `records`, chosen on a seeded sample of at most [`MI_SAMPLES`] of them: for a model
+/// trained elsewhere (`pcz compress --model M --embed-model=compact`).
+pub fn choose_quantization(circuit: &Circuit, records: &Dataset) -> Result<Quantization> {
+    let n = records.len();
+    let sample = records.select(&Rng::new(n as u64).sample_indices(n, MI_SAMPLES.min(n)));
+    let body_len = n * records.dims();
+    Ok(quantize(circuit, &sample, body_len)?.quantization)
+}
+
 /// One quantization of a circuit, scored like a candidate.
 struct Scored {
     quantization: Quantization,

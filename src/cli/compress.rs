@@ -4,6 +4,7 @@ use super::eval::read_model;
 use super::files::{read_input, remove_verified_input, OutputArgs, Sink};
 use super::progress::Progress;
 use crate::auto::{self, AutoOptions, Outcome};
+use crate::circuit::Quantization;
 use crate::container::{self, CompressOptions, Limits, ModelMode};
 use crate::data::IdxHeader;
 use crate::{Circuit, Result};
@@ -51,9 +52,13 @@ pub struct CompressArgs {
     /// Model file (from `pcz train`) whose circuit codes the records.
     #[arg(short, long)]
     pub model: Option<PathBuf>,
-    /// Put the model inside the output (self-contained file) instead of a reference.
-    #[arg(long, requires = "model")]
-    pub embed_model: bool,
+    /// Put the model inside the output (self-contained file) instead of a reference:
+    /// `exact` (the default) stores the model file as it is; `compact` stores its weights
+    /// quantized and entropy-coded, choosing the quantization that gives the smallest file
+    /// on a sample of the records (much smaller, codes slightly worse).
+    #[arg(long, requires = "model", value_name = "exact|compact", num_args = 0..=1, require_equals = true,
+          default_missing_value = "exact")]
+    pub embed_model: Option<Embed>,
     /// Records per chunk with --model: chunks are coded and decoded in parallel and alone.
     #[arg(long, default_value_t = crate::codec::DEFAULT_CHUNK_RECORDS)]
     pub chunk_records: usize,
@@ -87,15 +92,19 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
         |p| Ok(append_ext(p)),
     )?;
     let model = args.model.as_deref().map(read_model).transpose()?;
-    let mode = if args.embed_model {
-        ModelMode::Embed
-    } else {
-        let name = args
-            .model
-            .as_deref()
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().into_owned());
-        ModelMode::Reference(name.unwrap_or_default())
+    let mode = match (args.embed_model, &model) {
+        (Some(Embed::Exact), _) => ModelMode::Embed,
+        (Some(Embed::Compact), Some(circuit)) => {
+            ModelMode::EmbedCompact(compact_quantization(circuit, &input)?)
+        }
+        _ => {
+            let name = args
+                .model
+                .as_deref()
+                .and_then(Path::file_name)
+                .map(|n| n.to_string_lossy().into_owned());
+            ModelMode::Reference(name.unwrap_or_default())
+        }
     };
     let spinner = progress.spinner(&format!("compressing {} bytes", input.len()));
     let started = Instant::now();
@@ -133,6 +142,37 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
         println!("{json}");
     }
     Ok(())
+}
+
+/// How `--embed-model` stores the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Embed {
+    /// The model file, f32 weights.
+    Exact,
+    /// Quantized counts, entropy-coded (format-spec section 2.2).
+    Compact,
+}
+
+/// The quantization of `circuit` that gives the smallest file for the records of `input`
+/// (after an IDX header) whose values the circuit accepts.
+fn compact_quantization(circuit: &Circuit, input: &[u8]) -> Result<Quantization> {
+    let d = circuit.dims();
+    let body = &input[idx_prefix(input, d)..];
+    let alphabet = circuit.alphabet();
+    let fits = |r: &&[u8]| r.iter().zip(alphabet).all(|(&x, &k)| u16::from(x) < k);
+    let values: Vec<u8> = body
+        .chunks_exact(d)
+        .filter(fits)
+        .flatten()
+        .copied()
+        .collect();
+    if values.is_empty() {
+        return Err(crate::Error::parameter(
+            "no record fits the model's alphabet: nothing for a compact model to code",
+        ));
+    }
+    let records = crate::Dataset::with_alphabet(d, values, alphabet.to_vec())?;
+    auto::policy::choose_quantization(circuit, &records)
 }
 
 /// Compression with no model given: of the pixels with --pixels (unless the PNG's own bytes
