@@ -67,7 +67,8 @@ pub fn decompress(data: &[u8]) {
 /// Compress arbitrary data with options taken from its first three bytes, then decompress:
 /// the result must be the data. Byte 0: record size (low 4 bits + 1), model (bits 4-5:
 /// none, embedded, referenced), values folded into the model's alphabet (bit 6) so that
-/// `pc` chunks occur, a prediction transform (bit 7) whose shape comes from bytes 1 and 2;
+/// `pc` chunks occur, a prediction transform (bit 7) whose shape comes from bytes 1 and 2
+/// (red and blue minus green when RGB and bit 7 of byte 2 is set);
 /// byte 1: prefix length; byte 2: records per chunk (+ 1).
 pub fn roundtrip(data: &[u8]) {
     let (options, input) = match data {
@@ -101,7 +102,9 @@ pub fn roundtrip(data: &[u8]) {
         zstd_level: 1,
         transform: (a & 0x80 != 0).then(|| {
             let channels = 1 + prefix_len % container::predict::MAX_CHANNELS;
-            Transform::med(1 + usize::from(chunk_records % 7), channels).expect("valid shape")
+            let green = channels == 3 && chunk_records & 0x80 != 0;
+            Transform::med(1 + usize::from(chunk_records % 7), channels, green)
+                .expect("valid shape")
         }),
         png_pixels: false,
     };

@@ -219,7 +219,7 @@ fn photographs_are_coded_as_residuals() {
     let outcome = auto::compress(&photo, &AutoOptions::default(), &mut |_| {}).expect("ok");
     assert_eq!(
         outcome.transform,
-        Some(Transform::med(64, 1).expect("shape"))
+        Some(Transform::med(64, 1, false).expect("shape"))
     );
     let parsed = container::parse(&outcome.packed, &Limits::default()).expect("parse");
     assert_eq!(parsed.header.transform, outcome.transform);

@@ -104,6 +104,7 @@ fn make(name: &str) -> Vec<u8> {
         "compact_hash_mismatch.pcz" => edit_header(COMPACT_GOLDEN, |b| b[COMPACT + 40] ^= 0x10),
         "transform_flag_in_version_2.pcz" => edit_header(COMPACT_GOLDEN, set(6, &[12])),
         "transform_unknown_predictor.pcz" => edit_header(TRANSFORM_GOLDEN, set(TRANSFORM, &[7])),
+        "transform_green_on_gray.pcz" => edit_header(TRANSFORM_GOLDEN, set(TRANSFORM, &[2])),
         "transform_bad_channels.pcz" => edit_header(TRANSFORM_GOLDEN, set(TRANSFORM + 5, &[5])),
         "reserved_flags.pcz" => edit_header(one, set(6, &[4])),
         "both_model_flags.pcz" => edit_header(one, set(6, &[3])),

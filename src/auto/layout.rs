@@ -7,8 +7,9 @@
 //! - **PGM/PPM** (raw `P5`/`P6`, maxval <= 255): the header is the prefix; the raster is cut
 //!   into runs of a few consecutive pixels (all channels, interleaved as stored), so each
 //!   record is a short horizontal strip ([`IMAGE_RUN_PIXELS`] lists the runs tried). The
-//!   image's shape gives a prediction transform (residuals of the pixel above and to the
-//!   left), which brings the rows above into each strip's context.
+//!   image's shape gives prediction transforms (residuals of the pixels above and to the
+//!   left; for RGB also with red and blue relative to green), which bring the rows above
+//!   into each strip's context.
 //! - **WAV** (RIFF/WAVE, PCM, 16-bit): everything before the `data` payload is the prefix;
 //!   a record is a few consecutive samples, each sample its two little-endian bytes (low,
 //!   high) as two variables ([`WAV_RECORD_SAMPLES`] lists the counts tried).
@@ -56,8 +57,8 @@ pub struct Detected {
     pub prefix_len: usize,
     /// Candidate bytes per record (D), best guess first; never empty, never 0.
     pub widths: Vec<usize>,
-    /// A prediction transform the records may be coded with.
-    pub transform: Option<Transform>,
+    /// Prediction transforms the records may be coded with, best guess first.
+    pub transforms: Vec<Transform>,
 }
 
 /// Detects a structured layout (IDX, PGM/PPM, WAV); `None` for plain bytes.
@@ -80,7 +81,7 @@ fn idx_layout(bytes: &[u8]) -> Option<Detected> {
         kind: Kind::Idx,
         prefix_len: h.header_len,
         widths,
-        transform: None,
+        transforms: Vec::new(),
     })
 }
 
@@ -97,8 +98,19 @@ fn pnm_layout(bytes: &[u8]) -> Option<Detected> {
         kind: Kind::Pnm,
         prefix_len: start,
         widths: IMAGE_RUN_PIXELS.iter().map(|p| p * channels).collect(),
-        transform: Transform::med(shape.width as usize, shape.channels).ok(),
+        transforms: image_transforms(shape.width as usize, shape.channels),
     })
+}
+
+/// MED residuals of a raster; for RGB, with red and blue relative to green first.
+fn image_transforms(width: usize, channels: u8) -> Vec<Transform> {
+    let green = (channels == 3).then(|| Transform::med(width, channels, true));
+    let plain = Some(Transform::med(width, channels, false));
+    [green, plain]
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.ok())
+        .collect()
 }
 
 /// A RIFF/WAVE file with a PCM (or extensible) 16-bit `fmt ` chunk: the prefix ends where
@@ -123,7 +135,7 @@ fn wav_layout(bytes: &[u8]) -> Option<Detected> {
                 kind: Kind::Wav,
                 prefix_len: body,
                 widths: WAV_RECORD_SAMPLES.iter().map(|s| 2 * s).collect(),
-                transform: None,
+                transforms: Vec::new(),
             });
         }
         pos = body.checked_add(size)?.checked_add(size & 1)?;
@@ -172,7 +184,10 @@ mod tests {
         let layout = detect_structured(&pgm).unwrap();
         assert_eq!((layout.kind, layout.prefix_len), (Kind::Pnm, header));
         assert_eq!(layout.widths[0], IMAGE_RUN_PIXELS[0]);
-        assert_eq!(layout.transform, Some(Transform::med(3, 1).unwrap()));
+        assert_eq!(
+            layout.transforms,
+            vec![Transform::med(3, 1, false).unwrap()]
+        );
         pgm.push(b'\n');
         assert_eq!(detect_structured(&pgm), None, "not a valid PGM any more");
     }

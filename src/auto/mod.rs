@@ -118,7 +118,7 @@ pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
         kind: Kind::Bytes,
         prefix_len: 0,
         widths: width::candidates(input),
-        transform: None,
+        transforms: Vec::new(),
     });
     if let Some(d) = record_size {
         detected.widths = vec![d];
@@ -134,12 +134,12 @@ pub fn compress(
     note: &mut dyn FnMut(String),
 ) -> Result<Outcome> {
     let plan = Plan::for_level(options.level)?;
-    let mut detected = detect(input, options.record_size)?;
+    let detected = detect(input, options.record_size)?;
     let body = &input[detected.prefix_len..];
-    let residuals = detected.transform.and_then(|t| worth_it(t, body));
-    if residuals.is_none() {
-        detected.transform = None;
-    }
+    let (transform, residuals) = match best_transform(&detected.transforms, body) {
+        Some((t, r)) => (Some(t), Some(r)),
+        None => (None, None),
+    };
     let coded = residuals.as_deref().unwrap_or(body);
     let best = policy::best_candidate(coded, &detected.widths, &plan, note)?;
     let fallback_estimate = zstd_estimate(body)?;
@@ -152,7 +152,7 @@ pub fn compress(
             best.record_size,
             best.circuit.hidden()
         ));
-        let quick = with_model(input, &detected, best, QUICK_ZSTD_LEVEL, options)?;
+        let quick = with_model(input, &detected, best, transform, QUICK_ZSTD_LEVEL, options)?;
         if quick.packed.len() as f64 <= PROMISE * fallback_estimate && all_pc(&quick.packed)? {
             return Ok(quick);
         }
@@ -161,7 +161,14 @@ pub fn compress(
     let fallback = without_model(input, &detected, options)?;
     match promising {
         Some(best) => {
-            let full = with_model(input, &detected, best, FALLBACK_ZSTD_LEVEL, options)?;
+            let full = with_model(
+                input,
+                &detected,
+                best,
+                transform,
+                FALLBACK_ZSTD_LEVEL,
+                options,
+            )?;
             Ok(if full.packed.len() < fallback.packed.len() {
                 Outcome {
                     fallback_bytes: Some(fallback.packed.len()),
@@ -211,6 +218,7 @@ fn with_model(
     input: &[u8],
     detected: &Detected,
     best: &policy::Candidate,
+    transform: Option<Transform>,
     zstd_level: i32,
     options: &AutoOptions,
 ) -> Result<Outcome> {
@@ -222,7 +230,7 @@ fn with_model(
             prefix_len: detected.prefix_len,
             chunk_records: (chunk_bytes(input.len()) / d).max(1),
             zstd_level,
-            transform: detected.transform,
+            transform,
             png_pixels: options.png_pixels,
             ..Default::default()
         },
@@ -232,7 +240,7 @@ fn with_model(
         kind: detected.kind,
         prefix_len: detected.prefix_len,
         record_size: d,
-        transform: detected.transform,
+        transform,
         model: Some(ModelSummary {
             hidden: best.circuit.hidden(),
             quantization: best.quantization,
@@ -243,19 +251,41 @@ fn with_model(
     })
 }
 
-/// The residuals of `transform` over `body`, when their order-0 entropy is below the
-/// bytes' own: a cheap test that keeps the transform off synthetic images (few colours,
-/// hard edges) where it scatters values instead of concentrating them.
-fn worth_it(transform: Transform, body: &[u8]) -> Option<Vec<u8>> {
-    let residuals = transform.residuals(body);
-    (order0_bits(&residuals) < order0_bits(body)).then_some(residuals)
+/// The transform whose residuals over `body` have the lowest order-0 entropy per channel,
+/// and those residuals, when that entropy is below the bytes' own: a cheap test that keeps
+/// the transform off synthetic images (few colours, hard edges) where it scatters values
+/// instead of concentrating them. Per channel, so that removing what the channels share
+/// (red and blue minus green) shows.
+fn best_transform(transforms: &[Transform], body: &[u8]) -> Option<(Transform, Vec<u8>)> {
+    let mut best: Option<(f64, Transform, Vec<u8>)> = None;
+    for &t in transforms {
+        let Transform::Med { channels, .. } = t;
+        let c = usize::from(channels);
+        let residuals = t.residuals(body);
+        let bits = channel_bits(&residuals, c);
+        if bits < channel_bits(body, c) && best.as_ref().is_none_or(|b| bits < b.0) {
+            best = Some((bits, t, residuals));
+        }
+    }
+    best.map(|(_, t, r)| (t, r))
+}
+
+/// The order-0 empirical entropies of the `c` interleaved channels of `bytes`, summed.
+fn channel_bits(bytes: &[u8], c: usize) -> f64 {
+    (0..c)
+        .map(|k| order0_bits(bytes.iter().skip(k).step_by(c).copied()))
+        .sum()
 }
 
 /// The order-0 empirical entropy of `bytes`, in bits (n log2 n - sum c log2 c).
-fn order0_bits(bytes: &[u8]) -> f64 {
+fn order0_bits(bytes: impl Iterator<Item = u8>) -> f64 {
     let mut counts = [0u64; 256];
-    bytes.iter().for_each(|&b| counts[usize::from(b)] += 1);
-    let n = bytes.len() as f64;
+    let mut n = 0u64;
+    bytes.for_each(|b| {
+        counts[usize::from(b)] += 1;
+        n += 1;
+    });
+    let n = n as f64;
     let spread: f64 = counts
         .iter()
         .filter(|&&c| c > 0)
@@ -299,19 +329,24 @@ mod tests {
 
     #[test]
     fn residuals_are_kept_for_smooth_rasters_only() {
-        let t = Transform::med(32, 1).unwrap();
+        let t = [Transform::med(32, 1, false).unwrap()];
         let smooth: Vec<u8> = (0..32 * 32).map(|i| (i % 32 + i / 32) as u8).collect();
-        assert!(worth_it(t, &smooth).is_some());
+        assert_eq!(best_transform(&t, &smooth).map(|b| b.0), Some(t[0]));
         // Black and white noise: one bit per pixel as it is, more as residuals.
         let mut rng = Rng::new(3);
         let noise: Vec<u8> = (0..32 * 32).map(|_| 255 * (rng.below(2) as u8)).collect();
-        assert!(worth_it(t, &noise).is_none());
+        assert!(best_transform(&t, &noise).is_none());
+        // Grey stored as RGB: the green-relative residuals are mostly zeros, and win.
+        let rgb: Vec<u8> = smooth.iter().flat_map(|&v| [v, v, v]).collect();
+        let both = [false, true].map(|g| Transform::med(32, 3, g).unwrap());
+        assert_eq!(best_transform(&both, &rgb).map(|b| b.0), Some(both[1]));
     }
 
     #[test]
     fn order0_bits_is_the_empirical_entropy() {
-        assert_eq!(order0_bits(&[]), 0.0);
-        assert_eq!(order0_bits(&[7; 10]), 0.0);
-        assert_eq!(order0_bits(&[0, 1, 2, 3]), 8.0);
+        assert_eq!(order0_bits([].into_iter()), 0.0);
+        assert_eq!(order0_bits([7; 10].into_iter()), 0.0);
+        assert_eq!(order0_bits([0, 1, 2, 3].into_iter()), 8.0);
+        assert_eq!(channel_bits(&[0, 5, 1, 5, 2, 5, 3, 5], 2), 8.0);
     }
 }

@@ -82,8 +82,18 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         h.record_size,
         h.suffix.len()
     );
-    if let Some(container::Transform::Med { row, channels }) = h.transform {
-        println!("transform  residuals of the MED predictor ({row} samples per row, {channels} per pixel)");
+    if let Some(container::Transform::Med {
+        row,
+        channels,
+        green,
+    }) = h.transform
+    {
+        let green = if green {
+            ", red and blue minus green"
+        } else {
+            ""
+        };
+        println!("transform  residuals of the MED predictor ({row} samples per row, {channels} per pixel{green})");
     }
     if h.png_pixels {
         println!("pixels     the original is a PNG's pixels (as PGM/PPM); decompresses to a PNG");

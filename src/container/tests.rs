@@ -123,7 +123,7 @@ fn residual_records_round_trip_as_version_3() {
         .collect();
     let mut input = b"P6 12 9 255\n".to_vec();
     input.extend_from_slice(&raster);
-    let transform = Transform::med(12, 3).unwrap();
+    let transform = Transform::med(12, 3, true).unwrap();
     for record_size in [1, 12, 15] {
         let options = CompressOptions {
             prefix_len: 12,
