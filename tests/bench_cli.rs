@@ -7,6 +7,14 @@ fn pcz() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pcz"))
 }
 
+/// Asserts that the table on `stdout` has every one of `texts` and `verified` verified rows.
+fn assert_table(stdout: &str, texts: &[&str], verified: usize) {
+    for text in texts {
+        assert!(stdout.contains(text), "no {text:?} in\n{stdout}");
+    }
+    assert_eq!(stdout.matches("verified").count(), verified, "{stdout}");
+}
+
 #[test]
 fn bench_writes_table_json_csv_and_plot() {
     let dir = tempfile::tempdir().unwrap();
@@ -42,16 +50,15 @@ fn bench_writes_table_json_csv_and_plot() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        stdout.contains("records.bin: 100 records of 4x4, 1600 bytes"),
-        "{stdout}"
+    assert_table(
+        &stdout,
+        &[
+            "records.bin: 100 records of 4x4, 1600 bytes",
+            "bits/dim",
+            "not installed: cwebp, dwebp not on PATH",
+        ],
+        4,
     );
-    assert!(stdout.contains("bits/dim"), "{stdout}");
-    assert!(
-        stdout.contains("not installed: cwebp, dwebp not on PATH"),
-        "{stdout}"
-    );
-    assert_eq!(stdout.matches("verified").count(), 4, "{stdout}");
 
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["rows"].as_array().unwrap().len(), 6);
@@ -130,4 +137,55 @@ fn bench_codes_with_a_given_model_and_rejects_a_mismatched_one() {
         "{stderr}"
     );
     assert!(stderr.contains("digits.pcm"), "{stderr}");
+}
+
+#[test]
+fn bench_codes_image_files_each_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/images/");
+    let camera = format!("{images}camera-64.pgm");
+    let astronaut = format!("{images}astronaut-rgb-8.png");
+    let json = dir.path().join("r.json");
+    let out = pcz()
+        .env("PATH", dir.path())
+        .args(["bench", &camera, &astronaut, "--repeat", "1"])
+        .args(["--peers", "pcz,xz,cjxl-9", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{out:?}");
+    assert_table(
+        &stdout,
+        &[
+            "camera-64.pgm and 1 more: 2 images (1 grey, 1 RGB), 4288 subpixels",
+            "bits/subpixel",
+            "not installed: cjxl, djxl not on PATH",
+        ],
+        2,
+    );
+
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["images"][0]["file"], "camera-64.pgm");
+    assert_eq!(report["images"][1]["channels"], 3);
+    let pcz_sizes = report["rows"][0]["image_bytes"].as_array().unwrap();
+    assert_eq!(pcz_sizes.len(), 2);
+    // The pcz row's size of the PGM is what `pcz compress` writes for it.
+    let packed = pcz().args(["compress", &camera, "-c"]).output().unwrap();
+    assert!(packed.status.success(), "{packed:?}");
+    assert_eq!(pcz_sizes[0], packed.stdout.len());
+}
+
+#[test]
+fn bench_rejects_a_broken_image_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("broken.png");
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend_from_slice(&[0x55; 40]);
+    std::fs::write(&input, bytes).unwrap();
+    let out = pcz().arg("bench").arg(&input).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.png"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
 }

@@ -2,17 +2,37 @@
 //! fresh temporary directory so that concurrent benches never share files. A program that
 //! is not on PATH yields a "not installed" row rather than vanishing from the table.
 //!
-//! Image codecs get every record as an 8-bit grey image of its real shape; the whole-set
-//! variant tiles the records into one near-square mosaic (see [`Mosaic`]). Times include
-//! writing the input file and starting the process, as they would for a user.
+//! Image codecs get every image file at its own shape and colour type, and every fixed-size
+//! record as an 8-bit grey image of its real shape; the whole-set variant of records tiles
+//! them into one near-square mosaic (see [`Mosaic`]). Times include writing the input file
+//! and starting the process, as they would for a user.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::data::png::{encode_png, pnm_file};
+use crate::data::ImageShape;
 use crate::error::{Error, Result};
 
-use super::{Availability, Codec, Peer, Shape, Status};
+use super::{pixel_count, Availability, Codec, Peer, Shape, Status};
+
+/// What the image codecs can see in the corpus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageView {
+    /// Plain bytes: image codecs are skipped.
+    Bytes,
+    /// Fixed-size records, each a grey image of this shape.
+    Records(Shape),
+    /// Image files, each of its own shape and colour type.
+    Files,
+}
+
+impl From<Option<Shape>> for ImageView {
+    fn from(shape: Option<Shape>) -> Self {
+        shape.map_or(ImageView::Bytes, ImageView::Records)
+    }
+}
 
 /// Finds programs on a search path. Injectable, so tests can present an empty PATH.
 #[derive(Debug, Clone)]
@@ -53,9 +73,9 @@ impl ToolFinder {
 enum InputFile {
     /// The bytes themselves, as `in`.
     Raw,
-    /// A binary PGM mosaic, as `in.pgm`.
-    Pgm,
-    /// A PNG mosaic, as `in.png`.
+    /// A binary PGM or PPM, as `in.pnm` (the codecs tell them apart by content).
+    Pnm,
+    /// A PNG, as `in.png`.
     Png,
 }
 
@@ -67,7 +87,8 @@ struct Step {
     output: &'static str,
 }
 
-/// An external peer: how to encode, how to decode (`None`: decode the PNG in-process).
+/// An external peer: how to encode, how to decode (`None`: the compressed file is itself
+/// an image read in-process, optipng's PNG).
 struct Spec {
     key: &'static str,
     name: &'static str,
@@ -78,10 +99,12 @@ struct Spec {
     per_record_skip: Option<&'static str>,
 }
 
+/// djxl picks its writer by the output's name; asked for a `.ppm` it writes a PGM for
+/// grey images and a PPM for colour ones.
 const JXL_DECODE: Step = Step {
     program: "djxl",
-    args: &["out.jxl", "back.pgm", "--num_threads=1", "--quiet"],
-    output: "back.pgm",
+    args: &["out.jxl", "back.ppm", "--num_threads=1", "--quiet"],
+    output: "back.ppm",
 };
 
 fn specs() -> [Spec; 5] {
@@ -89,7 +112,7 @@ fn specs() -> [Spec; 5] {
         key,
         name,
         package: "libjxl-tools",
-        input: InputFile::Pgm,
+        input: InputFile::Pnm,
         encode: Step {
             program: "cjxl",
             args,
@@ -103,7 +126,7 @@ fn specs() -> [Spec; 5] {
             "cjxl-7",
             "cjxl -d 0 -e 7",
             &[
-                "in.pgm",
+                "in.pnm",
                 "out.jxl",
                 "-d",
                 "0",
@@ -117,7 +140,7 @@ fn specs() -> [Spec; 5] {
             "cjxl-9",
             "cjxl -d 0 -e 9",
             &[
-                "in.pgm",
+                "in.pnm",
                 "out.jxl",
                 "-d",
                 "0",
@@ -131,7 +154,7 @@ fn specs() -> [Spec; 5] {
             key: "cwebp",
             name: "cwebp -lossless -z 9",
             package: "webp",
-            input: InputFile::Pgm,
+            input: InputFile::Pnm,
             encode: Step {
                 program: "cwebp",
                 args: &[
@@ -141,7 +164,7 @@ fn specs() -> [Spec; 5] {
                     "9",
                     "-metadata",
                     "none",
-                    "in.pgm",
+                    "in.pnm",
                     "-o",
                     "out.webp",
                 ],
@@ -190,22 +213,23 @@ fn specs() -> [Spec; 5] {
 }
 
 /// Every external peer, in table order: ready if its programs are found (and, for image
-/// codecs, the records have a shape), else a row saying why not.
-pub fn catalogue(finder: &ToolFinder, shape: Option<Shape>) -> Vec<Peer> {
+/// codecs, the corpus holds images), else a row saying why not.
+pub fn catalogue(finder: &ToolFinder, view: ImageView) -> Vec<Peer> {
     specs()
         .into_iter()
         .map(|spec| {
-            let per_record_skip = spec.per_record_skip;
+            // An image file is large enough for an archiver's fixed cost not to matter.
+            let per_record_skip = spec.per_record_skip.filter(|_| view != ImageView::Files);
             Peer {
                 key: spec.key,
-                availability: availability(spec, finder, shape),
+                availability: availability(spec, finder, view),
                 per_record_skip,
             }
         })
         .collect()
 }
 
-fn availability(spec: Spec, finder: &ToolFinder, shape: Option<Shape>) -> Availability {
+fn availability(spec: Spec, finder: &ToolFinder, view: ImageView) -> Availability {
     let unavailable = |status, detail| Availability::Unavailable {
         name: spec.name.to_string(),
         status,
@@ -224,10 +248,14 @@ fn availability(spec: Spec, finder: &ToolFinder, shape: Option<Shape>) -> Availa
         );
         return unavailable(Status::NotInstalled, detail);
     }
-    if spec.input != InputFile::Raw && shape.is_none() {
+    if spec.input != InputFile::Raw && view == ImageView::Bytes {
         let detail = "an image codec: give the records a shape (--shape ROWSxCOLS)".to_string();
         return unavailable(Status::Skipped, detail);
     }
+    let shape = match view {
+        ImageView::Records(shape) => Some(shape),
+        ImageView::Bytes | ImageView::Files => None,
+    };
     Availability::Ready(Box::new(External {
         spec,
         finder: finder.clone(),
@@ -238,6 +266,7 @@ fn availability(spec: Spec, finder: &ToolFinder, shape: Option<Shape>) -> Availa
 struct External {
     spec: Spec,
     finder: ToolFinder,
+    /// The shape of fixed-size records, for the mosaic; image files bring their own.
     shape: Option<Shape>,
 }
 
@@ -274,6 +303,41 @@ impl External {
         }
         Ok(dir.join(step.output))
     }
+
+    /// Writes `contents` as `file`, runs the encoder, and returns what it wrote.
+    fn encode(&self, file: &str, contents: &[u8]) -> Result<Vec<u8>> {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(file), contents)?;
+        let output = self.run(&self.spec.encode, dir.path())?;
+        Ok(std::fs::read(output)?)
+    }
+
+    /// Runs the decoder on `data` and returns the file it wrote, refusing one larger than
+    /// `limit` bytes.
+    fn decode(&self, data: &[u8], limit: u64) -> Result<Vec<u8>> {
+        let Some(step) = &self.spec.decode else {
+            return Ok(data.to_vec());
+        };
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(self.spec.encode.output), data)?;
+        read_at_most(&self.run(step, dir.path())?, limit)
+    }
+
+    /// Encodes the pixels of one image as the codec's input file.
+    fn encode_image(&self, pixels: &[u8], shape: &ImageShape) -> Result<Vec<u8>> {
+        match self.spec.input {
+            InputFile::Png => self.encode("in.png", &encode_png(shape, pixels)?),
+            _ => self.encode("in.pnm", &pnm_file(shape, pixels)),
+        }
+    }
+
+    /// Decodes one image back to its pixels, checking its shape and colour type.
+    fn decode_image(&self, data: &[u8], shape: &ImageShape) -> Result<Vec<u8>> {
+        // The largest decoded file that can be right: an RGB PPM (dwebp writes colour for
+        // grey images too) plus a generous header.
+        let limit = 3 * u64::from(shape.width) * u64::from(shape.height) + 1024;
+        pixels_of(&self.decode(data, limit)?, shape)
+    }
 }
 
 fn last_line(bytes: &[u8]) -> Option<String> {
@@ -288,32 +352,33 @@ impl Codec for External {
     }
 
     fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>> {
-        let dir = tempfile::tempdir()?;
-        let (file, contents) = match self.spec.input {
-            InputFile::Raw => ("in", data.to_vec()),
-            InputFile::Pgm => ("in.pgm", self.mosaic(data.len())?.pgm(data)),
-            InputFile::Png => ("in.png", self.mosaic(data.len())?.png(data)?),
-        };
-        std::fs::write(dir.path().join(file), contents)?;
-        let output = self.run(&self.spec.encode, dir.path())?;
-        Ok(std::fs::read(output)?)
+        if self.spec.input == InputFile::Raw {
+            return self.encode("in", data);
+        }
+        let mosaic = self.mosaic(data.len())?;
+        self.encode_image(&mosaic.pack(data), &mosaic.image_shape()?)
     }
 
     fn decompress(&mut self, data: &[u8], original_len: usize) -> Result<Vec<u8>> {
-        let Some(step) = &self.spec.decode else {
-            // optipng: the compressed file is a PNG, decoded in-process.
-            let mosaic = self.mosaic(original_len)?;
-            return mosaic.unpack(&grey_pixels(data, &mosaic)?);
-        };
-        let dir = tempfile::tempdir()?;
-        std::fs::write(dir.path().join(self.spec.encode.output), data)?;
-        let output = self.run(step, dir.path())?;
         if self.spec.input == InputFile::Raw {
-            return read_at_most(&output, original_len as u64);
+            return self.decode(data, original_len as u64);
         }
         let mosaic = self.mosaic(original_len)?;
-        let image = read_at_most(&output, mosaic.decoded_file_limit())?;
-        mosaic.unpack(&grey_pixels(&image, &mosaic)?)
+        mosaic.unpack(&self.decode_image(data, &mosaic.image_shape()?)?)
+    }
+
+    fn compress_image(&mut self, pixels: &[u8], shape: ImageShape) -> Result<Vec<u8>> {
+        match self.spec.input {
+            InputFile::Raw => self.compress(pixels),
+            _ => self.encode_image(pixels, &shape),
+        }
+    }
+
+    fn decompress_image(&mut self, data: &[u8], shape: ImageShape) -> Result<Vec<u8>> {
+        match self.spec.input {
+            InputFile::Raw => self.decompress(data, pixel_count(shape)?),
+            _ => self.decode_image(data, &shape),
+        }
     }
 }
 
@@ -329,26 +394,28 @@ fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>> {
     Ok(std::fs::read(path)?)
 }
 
-/// Decodes a PGM, PPM or PNG to grey pixels, requiring the mosaic's dimensions and, for
-/// colour output (dwebp writes RGB), equal channels.
-fn grey_pixels(file: &[u8], mosaic: &Mosaic) -> Result<Vec<u8>> {
+/// Decodes a PGM, PPM or PNG to the pixels of an image of `shape`, requiring its
+/// dimensions and channels; colour output of a grey image (dwebp writes RGB) must have
+/// equal channels.
+fn pixels_of(file: &[u8], shape: &ImageShape) -> Result<Vec<u8>> {
     let decoded =
         image::load_from_memory(file).map_err(|e| Error::format("decoded image", e.to_string()))?;
-    if (decoded.width() as usize, decoded.height() as usize) != (mosaic.width(), mosaic.height()) {
+    if (decoded.width(), decoded.height()) != (shape.width, shape.height) {
         return Err(Error::format(
             "decoded image",
             format!(
                 "{}x{} where {}x{} was encoded",
                 decoded.width(),
                 decoded.height(),
-                mosaic.width(),
-                mosaic.height()
+                shape.width,
+                shape.height
             ),
         ));
     }
-    match decoded {
-        image::DynamicImage::ImageLuma8(grey) => Ok(grey.into_raw()),
-        image::DynamicImage::ImageRgb8(rgb) => rgb
+    match (decoded, shape.channels) {
+        (image::DynamicImage::ImageLuma8(grey), 1) => Ok(grey.into_raw()),
+        (image::DynamicImage::ImageRgb8(rgb), 3) => Ok(rgb.into_raw()),
+        (image::DynamicImage::ImageRgb8(rgb), 1) => rgb
             .pixels()
             .map(|p| match p.0 {
                 [r, g, b] if r == g && g == b => Ok(r),
@@ -358,9 +425,9 @@ fn grey_pixels(file: &[u8], mosaic: &Mosaic) -> Result<Vec<u8>> {
                 )),
             })
             .collect(),
-        other => Err(Error::format(
+        (other, _) => Err(Error::format(
             "decoded image",
-            format!("unexpected pixel type {:?}", other.color()),
+            format!("pixel type {:?} where {shape} was encoded", other.color()),
         )),
     }
 }
@@ -449,27 +516,15 @@ impl Mosaic {
         Ok(records)
     }
 
-    fn pgm(&self, records: &[u8]) -> Vec<u8> {
-        let mut file = format!("P5\n{} {}\n255\n", self.width(), self.height()).into_bytes();
-        file.extend_from_slice(&self.pack(records));
-        file
-    }
-
-    fn png(&self, records: &[u8]) -> Result<Vec<u8>> {
-        use image::ImageEncoder;
-        let mut file = Vec::new();
+    /// The mosaic as a grey image.
+    fn image_shape(&self) -> Result<ImageShape> {
         let side = |n: usize| {
             u32::try_from(n).map_err(|_| Error::parameter(format!("a {n}-pixel side is too large")))
         };
-        let (w, h) = (side(self.width())?, side(self.height())?);
-        image::codecs::png::PngEncoder::new(&mut file)
-            .write_image(&self.pack(records), w, h, image::ExtendedColorType::L8)
-            .map_err(|e| Error::Io(std::io::Error::other(format!("PNG encoder: {e}"))))?;
-        Ok(file)
-    }
-
-    /// The largest decoded file that can be right: RGB PPM plus a generous header.
-    fn decoded_file_limit(&self) -> u64 {
-        3 * (self.width() * self.height()) as u64 + 1024
+        Ok(ImageShape {
+            width: side(self.width())?,
+            height: side(self.height())?,
+            channels: 1,
+        })
     }
 }

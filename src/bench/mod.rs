@@ -4,12 +4,15 @@
 //! The pieces:
 //! - [`Codec`]: anything that compresses and decompresses byte strings, optionally after
 //!   training on a split (a zstd dictionary, a pcz circuit). Peers and pcz implement it alike.
-//! - [`Corpus`]: the bytes under test, split into records (and optionally an image shape).
+//! - [`Corpus`]: the bytes under test, split into records (and optionally an image shape),
+//!   or the pixels of image files, one record per image of its own shape.
 //! - [`run::run`]: trains, times and verifies every [`Peer`] and returns one [`Measurement`]
 //!   per compressor and [`Variant`]; a failed round trip becomes a [`Status::Failed`] row.
 //! - [`report`], [`plot`]: the terminal table, JSON, CSV and the SVG chart.
+//! - [`images`]: image files (PNG, PGM/PPM) read as such a corpus.
 
 pub mod external;
+pub mod images;
 pub mod machine;
 pub mod pcz;
 pub mod peers;
@@ -22,6 +25,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::ImageShape;
 use crate::error::{Error, Result};
 
 /// A compressor under test. Implemented by the in-process peers, the external programs and
@@ -49,6 +53,18 @@ pub trait Codec {
     /// Inverts [`Codec::compress`]; `original_len` bounds the output so corrupt input cannot
     /// make the decoder allocate without limit.
     fn decompress(&mut self, data: &[u8], original_len: usize) -> Result<Vec<u8>>;
+
+    /// Compresses the pixels of one image of `shape` (row-major, channels interleaved).
+    /// A stream compressor sees only the bytes, which is what this default does; image
+    /// codecs and pcz override it to code the image at its real shape and colour type.
+    fn compress_image(&mut self, pixels: &[u8], _shape: ImageShape) -> Result<Vec<u8>> {
+        self.compress(pixels)
+    }
+
+    /// Inverts [`Codec::compress_image`], returning the pixels.
+    fn decompress_image(&mut self, data: &[u8], shape: ImageShape) -> Result<Vec<u8>> {
+        self.decompress(data, pixel_count(shape)?)
+    }
 
     /// The ideal code length in bits of `units` under what the codec learned (for a model:
     /// its exact negative log-likelihood), to set next to the real size. `None` for codecs
@@ -134,6 +150,11 @@ pub struct Measurement {
     /// size), when the codec has one.
     #[serde(default)]
     pub ideal_bits: Option<f64>,
+    /// On image files: the compressed size of each image, in the order of the report's
+    /// images, so that JSON readers see where a compressor wins or loses. Empty otherwise
+    /// (and left out of CSV, which has one flat line per row).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_bytes: Vec<u64>,
 }
 
 impl Measurement {
@@ -157,6 +178,7 @@ impl Measurement {
             compress_mb_s: None,
             decompress_mb_s: None,
             ideal_bits: None,
+            image_bytes: Vec::new(),
         }
     }
 
@@ -214,6 +236,12 @@ impl FromStr for Shape {
     }
 }
 
+/// Bytes of one image's pixels, refused when they cannot be held in memory.
+fn pixel_count(shape: ImageShape) -> Result<usize> {
+    usize::try_from(shape.values())
+        .map_err(|_| Error::LimitExceeded(format!("an image of {shape} is too large")))
+}
+
 /// The bytes under test, split into records. Records are contiguous, so the whole-set
 /// variant is simply all the bytes.
 #[derive(Debug, Clone)]
@@ -221,6 +249,8 @@ pub struct Corpus {
     bytes: Vec<u8>,
     ends: Vec<usize>,
     shape: Option<Shape>,
+    /// One shape per record when the records are the pixels of image files, else empty.
+    images: Vec<ImageShape>,
 }
 
 impl Corpus {
@@ -247,7 +277,12 @@ impl Corpus {
         let ends = (1..=bytes.len() / record_size)
             .map(|n| n * record_size)
             .collect();
-        Ok(Corpus { bytes, ends, shape })
+        Ok(Corpus {
+            bytes,
+            ends,
+            shape,
+            images: Vec::new(),
+        })
     }
 
     /// One record per part, of any sizes (e.g. one per file); no image shape.
@@ -265,6 +300,28 @@ impl Corpus {
             bytes,
             ends,
             shape: None,
+            images: Vec::new(),
+        })
+    }
+
+    /// One record per image: its pixels, row-major with channels interleaved, which must
+    /// be as many as its shape says.
+    pub fn from_images(images: Vec<(ImageShape, Vec<u8>)>) -> Result<Self> {
+        let mut shapes = Vec::with_capacity(images.len());
+        let mut parts = Vec::with_capacity(images.len());
+        for (shape, pixels) in images {
+            if pixels.len() != pixel_count(shape)? {
+                return Err(Error::parameter(format!(
+                    "{} bytes are not the pixels of a {shape} image",
+                    pixels.len()
+                )));
+            }
+            shapes.push(shape);
+            parts.push(pixels);
+        }
+        Ok(Corpus {
+            images: shapes,
+            ..Self::from_parts(parts)?
         })
     }
 
@@ -286,6 +343,12 @@ impl Corpus {
     /// The image shape of a record, if the records are images.
     pub fn shape(&self) -> Option<Shape> {
         self.shape
+    }
+
+    /// The shape of every record when the records are images of their own shapes; empty
+    /// otherwise.
+    pub fn images(&self) -> &[ImageShape] {
+        &self.images
     }
 
     /// The common record size, when all records have the same size.
@@ -354,5 +417,7 @@ pub fn select(all: Vec<Peer>, keys: &[String]) -> Result<Vec<Peer>> {
         .collect())
 }
 
+#[cfg(test)]
+mod image_tests;
 #[cfg(test)]
 mod tests;

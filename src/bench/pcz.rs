@@ -1,13 +1,18 @@
-//! pcz itself as a bench row: learns a circuit on the training split, then codes the test
-//! records with it. The model is the "extra" state, counted separately like a zstd
-//! dictionary; the ideal code length (the model's exact NLL) is reported next to the real
-//! size.
+//! pcz itself as a bench row, in two forms:
+//! - [`Pcz`] learns a circuit on the training split, then codes the test records with it.
+//!   The model is the "extra" state, counted separately like a zstd dictionary; the ideal
+//!   code length (the model's exact NLL) is reported next to the real size.
+//! - [`SelfTrained`] is `pcz compress` with no model: each unit trains its own circuit,
+//!   embedded in its output, so the sizes include the model. Used on image files.
 
-use super::Codec;
+use super::{pixel_count, Codec};
+use crate::auto::{self, AutoOptions};
 use crate::circuit::Circuit;
 use crate::codec::PcCodec;
 use crate::container::{self, CompressOptions, Limits, ModelMode};
-use crate::data::Dataset;
+use crate::data::png::pnm_file;
+use crate::data::pnm::parse_pnm;
+use crate::data::{Dataset, ImageShape};
 use crate::error::{Error, Result};
 use crate::learn::{self, EmOptions, StructureOptions};
 
@@ -145,5 +150,68 @@ impl Codec for Pcz {
         .ok()?;
         let bpd = circuit.params().bits_per_dim(&data);
         Some(bpd * data.values().len() as f64)
+    }
+}
+
+/// The pcz row on image files: every unit compressed as `pcz compress FILE` does it at
+/// `level` (a circuit trained on the unit itself and embedded, or the zstd fallback when
+/// that is smaller). An image is handed over as the raw PGM/PPM that `pcz compress --pixels`
+/// makes of a PNG, so its size is that of `pcz compress x.ppm`, and of `--pixels` (which
+/// differs by one flag bit asking for a PNG back) unless the PNG's own bytes were smaller.
+#[derive(Debug)]
+pub struct SelfTrained {
+    options: AutoOptions,
+}
+
+impl SelfTrained {
+    /// The row at `--level` `level`.
+    pub fn new(level: u8) -> Self {
+        SelfTrained {
+            options: AutoOptions {
+                level,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl Codec for SelfTrained {
+    fn name(&self) -> String {
+        format!("pcz -l {} (self-trained)", self.options.level)
+    }
+
+    fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>> {
+        Ok(auto::compress(data, &self.options, &mut |_| {})?.packed)
+    }
+
+    fn decompress(&mut self, data: &[u8], original_len: usize) -> Result<Vec<u8>> {
+        let parsed = container::parse(data, &Limits::default())?;
+        if parsed.header.original_size > original_len as u64 {
+            return Err(Error::format(
+                "pcz file",
+                format!(
+                    "holds {} bytes where {original_len} were compressed",
+                    parsed.header.original_size
+                ),
+            ));
+        }
+        container::decompress(&parsed, None)
+    }
+
+    fn compress_image(&mut self, pixels: &[u8], shape: ImageShape) -> Result<Vec<u8>> {
+        self.compress(&pnm_file(&shape, pixels))
+    }
+
+    fn decompress_image(&mut self, data: &[u8], shape: ImageShape) -> Result<Vec<u8>> {
+        let header = pnm_file(&shape, &[]).len();
+        let pnm = self.decompress(data, header + pixel_count(shape)?)?;
+        let (decoded, pixels) = parse_pnm(&pnm, shape.values())?;
+        if decoded != shape {
+            return Err(Error::format(
+                "pcz file",
+                format!("holds a {decoded} image where {shape} was compressed"),
+            ));
+        }
+        Ok(pixels)
     }
 }

@@ -6,24 +6,39 @@ use std::io::{Read, Write};
 
 use crate::error::{Error, Result};
 
-use super::{Availability, Codec, Peer};
+use super::{Availability, Codec, Peer, Status};
 
 /// Default zstd dictionary size: what `zstd --train` uses when not told otherwise.
 pub const DEFAULT_DICT_SIZE: usize = 112_640;
 
 /// Every in-process peer, in table order. `dict_size` is the size limit of the trained zstd
-/// dictionary.
-pub fn catalogue(dict_size: usize) -> Result<Vec<Peer>> {
+/// dictionary; `None` skips that peer (image files have no training split, and a
+/// dictionary learnt from the very images it codes would hold their pixels).
+pub fn catalogue(dict_size: Option<usize>) -> Result<Vec<Peer>> {
     let peer = |key, codec: Box<dyn Codec>| Peer {
         key,
         availability: Availability::Ready(codec),
         per_record_skip: None,
     };
+    let dict = match dict_size {
+        Some(size) => peer("zstd-dict", Box::new(Zstd::new(19, Some(size))?)),
+        None => Peer {
+            key: "zstd-dict",
+            availability: Availability::Unavailable {
+                name: "zstd -19 + dict".into(),
+                status: Status::Skipped,
+                detail: "no training split: a dictionary learnt from the images it codes \
+                         would hold their pixels"
+                    .into(),
+            },
+            per_record_skip: None,
+        },
+    };
     Ok(vec![
         peer("zstd-3", Box::new(Zstd::new(3, None)?)),
         peer("zstd-19", Box::new(Zstd::new(19, None)?)),
         peer("zstd-22", Box::new(Zstd::new(22, None)?)),
-        peer("zstd-dict", Box::new(Zstd::new(19, Some(dict_size))?)),
+        dict,
         peer("xz", Box::new(Xz)),
         peer("brotli", Box::new(Brotli)),
         peer("bzip2", Box::new(Bzip2)),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+use super::images::ImageFile;
 use super::machine::Machine;
 use super::{Measurement, Status};
 
@@ -13,12 +14,17 @@ use super::{Measurement, Status};
 pub struct Report {
     /// What was compressed, in words ("t10k: 10000 records of 784 bytes").
     pub input: String,
-    /// "bits/dim" when records are fixed-size vectors of byte dimensions, else "bits/byte".
+    /// "bits/dim" when records are fixed-size vectors of byte dimensions, "bits/subpixel"
+    /// for image files, else "bits/byte".
     pub unit: String,
     /// How many runs each time is the median of.
     pub repeat: usize,
     /// Where it ran.
     pub machine: Machine,
+    /// The image files, in the order of every row's `image_bytes`; empty unless the input
+    /// was image files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageFile>,
     /// One row per compressor and variant, in run order.
     pub rows: Vec<Measurement>,
 }
@@ -35,12 +41,17 @@ impl Report {
             .map_err(|e| Error::Io(std::io::Error::other(format!("JSON: {e}"))))
     }
 
-    /// The rows as CSV with a header line; the report's other fields are in the JSON.
+    /// The rows as CSV with a header line; the report's other fields, and the sizes per
+    /// image, are in the JSON.
     pub fn to_csv(&self) -> Result<Vec<u8>> {
         let failed = |e: csv::Error| Error::Io(std::io::Error::other(format!("CSV: {e}")));
         let mut writer = csv::Writer::from_writer(Vec::new());
         for row in &self.rows {
-            writer.serialize(row).map_err(failed)?;
+            let flat = Measurement {
+                image_bytes: Vec::new(),
+                ..row.clone()
+            };
+            writer.serialize(flat).map_err(failed)?;
         }
         writer
             .into_inner()

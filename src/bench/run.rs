@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::data::ImageShape;
 use crate::error::{Error, Result};
 
 use super::{Availability, Codec, Corpus, Measurement, Peer, Status, Variant};
@@ -21,7 +22,10 @@ pub fn run(
     if repeat == 0 {
         return Err(Error::parameter("--repeat must be at least 1"));
     }
-    let variants: &[Variant] = if test.len() > 1 {
+    // Images of different shapes make no whole set: each is coded alone.
+    let variants: &[Variant] = if !test.images().is_empty() {
+        &[Variant::PerRecord]
+    } else if test.len() > 1 {
         &[Variant::WholeSet, Variant::PerRecord]
     } else {
         &[Variant::WholeSet]
@@ -89,6 +93,8 @@ fn run_peer(
         Some(_) if split.is_test => "trained on the input itself",
         _ => "",
     };
+    // Image files are run per record only, so unit i is image i.
+    let images = test.images();
     let mut rows = Vec::new();
     for &variant in variants {
         let skip = peer
@@ -102,7 +108,7 @@ fn run_peer(
                 reason.to_string(),
                 input,
             ),
-            None => match measure(codec.as_mut(), &test.units(variant), repeat) {
+            None => match measure(codec.as_mut(), &test.units(variant), images, repeat) {
                 Ok(t) if variant == Variant::WholeSet => Measurement {
                     ideal_bits: codec.ideal_bits(&test.units(variant)),
                     ..verified(&name, variant, note, input, extra, train_seconds, t)
@@ -138,29 +144,41 @@ fn verified(
         compress_mb_s: mb_per_s(input, t.compress),
         decompress_mb_s: mb_per_s(input, t.decompress),
         ideal_bits: None,
+        image_bytes: t.image_bytes,
     }
 }
 
 /// What one codec achieved on one variant, when every round trip was exact.
 struct Timing {
     output_bytes: u64,
+    /// The size of every unit when the units are images, else empty.
+    image_bytes: Vec<u64>,
     compress: Duration,
     decompress: Duration,
 }
 
-fn measure(codec: &mut dyn Codec, units: &[&[u8]], repeat: usize) -> Result<Timing, UnitFailure> {
+/// Compresses and decompresses every unit `repeat` times. `images` holds the shape of
+/// every unit when the units are images (then coded as such), else it is empty.
+fn measure(
+    codec: &mut dyn Codec,
+    units: &[&[u8]],
+    images: &[ImageShape],
+    repeat: usize,
+) -> Result<Timing, UnitFailure> {
     let mut compress_times = Vec::with_capacity(repeat);
     let mut decompress_times = Vec::with_capacity(repeat);
-    let mut output_bytes = 0;
+    let mut sizes = Vec::new();
     for _ in 0..repeat {
         let started = Instant::now();
         let compressed = units
             .iter()
             .enumerate()
             .map(|(i, unit)| {
-                codec
-                    .compress(unit)
-                    .map_err(|e| UnitFailure::new(units, i, e))
+                match images.get(i) {
+                    Some(&shape) => codec.compress_image(unit, shape),
+                    None => codec.compress(unit),
+                }
+                .map_err(|e| UnitFailure::new(units, i, e))
             })
             .collect::<Result<Vec<Vec<u8>>, UnitFailure>>()?;
         compress_times.push(started.elapsed());
@@ -170,17 +188,20 @@ fn measure(codec: &mut dyn Codec, units: &[&[u8]], repeat: usize) -> Result<Timi
             .zip(units)
             .enumerate()
             .map(|(i, (c, unit))| {
-                codec
-                    .decompress(c, unit.len())
-                    .map_err(|e| UnitFailure::new(units, i, e))
+                match images.get(i) {
+                    Some(&shape) => codec.decompress_image(c, shape),
+                    None => codec.decompress(c, unit.len()),
+                }
+                .map_err(|e| UnitFailure::new(units, i, e))
             })
             .collect::<Result<Vec<Vec<u8>>, UnitFailure>>()?;
         decompress_times.push(started.elapsed());
         verify(units, &decoded)?;
-        output_bytes = compressed.iter().map(|c| c.len() as u64).sum();
+        sizes = compressed.iter().map(|c| c.len() as u64).collect();
     }
     Ok(Timing {
-        output_bytes,
+        output_bytes: sizes.iter().sum(),
+        image_bytes: if images.is_empty() { Vec::new() } else { sizes },
         compress: median(compress_times),
         decompress: median(decompress_times),
     })

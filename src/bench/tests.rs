@@ -34,6 +34,7 @@ fn report(rows: Vec<Measurement>) -> Report {
         unit: "bits/dim".into(),
         repeat: 2,
         machine: Machine::detect(),
+        images: Vec::new(),
         rows,
     }
 }
@@ -45,32 +46,57 @@ struct Tamper {
     compressed: bool,
 }
 
+/// Flips bits of `out`, the output of the compressed (or decoded) stage, when `target` is
+/// that stage.
+fn damage(mut out: Vec<u8>, compressed: bool, target: bool) -> Vec<u8> {
+    let at = if compressed {
+        out.len() / 2
+    } else {
+        out.len() / 3
+    };
+    if compressed == target {
+        out[at] ^= if compressed { 0x55 } else { 1 };
+    }
+    out
+}
+
+/// The peer with its codec wrapped in a [`Tamper`].
+pub(super) fn tampered(mut peer: Peer, compressed: bool) -> Peer {
+    if let Availability::Ready(inner) = peer.availability {
+        peer.availability = Availability::Ready(Box::new(Tamper { inner, compressed }));
+    }
+    peer
+}
+
 impl Codec for Tamper {
     fn name(&self) -> String {
         self.inner.name()
     }
 
     fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>> {
-        let mut out = self.inner.compress(data)?;
-        if self.compressed {
-            let mid = out.len() / 2;
-            out[mid] ^= 0x55;
-        }
-        Ok(out)
+        let out = self.inner.compress(data)?;
+        Ok(damage(out, true, self.compressed))
     }
 
     fn decompress(&mut self, data: &[u8], original_len: usize) -> Result<Vec<u8>> {
-        let mut out = self.inner.decompress(data, original_len)?;
-        if !self.compressed {
-            out[original_len / 3] ^= 1;
-        }
-        Ok(out)
+        let out = self.inner.decompress(data, original_len)?;
+        Ok(damage(out, false, self.compressed))
+    }
+
+    fn compress_image(&mut self, pixels: &[u8], shape: ImageShape) -> Result<Vec<u8>> {
+        let out = self.inner.compress_image(pixels, shape)?;
+        Ok(damage(out, true, self.compressed))
+    }
+
+    fn decompress_image(&mut self, data: &[u8], shape: ImageShape) -> Result<Vec<u8>> {
+        let out = self.inner.decompress_image(data, shape)?;
+        Ok(damage(out, false, self.compressed))
     }
 }
 
-fn in_process(keys: &[&str]) -> Vec<Peer> {
+pub(super) fn in_process(keys: &[&str]) -> Vec<Peer> {
     let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-    select(peers::catalogue(2048).unwrap(), &keys).unwrap()
+    select(peers::catalogue(Some(2048)).unwrap(), &keys).unwrap()
 }
 
 /// The given in-process peers, then every external peer with nothing on PATH.
@@ -78,7 +104,7 @@ fn with_absent_externals(keys: &[&str], corpus: &Corpus) -> Vec<Peer> {
     let mut peers = in_process(keys);
     peers.extend(external::catalogue(
         &ToolFinder::from_path(""),
-        corpus.shape(),
+        corpus.shape().into(),
     ));
     peers
 }
@@ -86,7 +112,7 @@ fn with_absent_externals(keys: &[&str], corpus: &Corpus) -> Vec<Peer> {
 #[test]
 fn every_in_process_peer_round_trips_both_variants() {
     let corpus = corpus();
-    let rows = bench(peers::catalogue(2048).unwrap(), &corpus);
+    let rows = bench(peers::catalogue(Some(2048)).unwrap(), &corpus);
     assert_eq!(rows.len(), 16, "8 peers x 2 variants");
     for row in &rows {
         assert_eq!(row.status, Status::Verified, "{row:?}");
@@ -135,7 +161,7 @@ fn absent_programs_yield_not_installed_rows() {
     let empty = tempfile::tempdir().unwrap();
     let finder = ToolFinder::from_path(empty.path());
     let shape = Some(Shape { rows: 8, cols: 8 });
-    let rows = bench(external::catalogue(&finder, shape), &corpus());
+    let rows = bench(external::catalogue(&finder, shape.into()), &corpus());
     assert_eq!(rows.len(), 10, "5 external peers x 2 variants");
     for row in &rows {
         assert_eq!(row.status, Status::NotInstalled, "{row:?}");
@@ -147,7 +173,7 @@ fn absent_programs_yield_not_installed_rows() {
 }
 
 /// Writes an executable shell script `name` into `dir`.
-fn fake_tool(dir: &Path, name: &str, script: &str) {
+pub(super) fn fake_tool(dir: &Path, name: &str, script: &str) {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join(name);
     std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
@@ -156,7 +182,11 @@ fn fake_tool(dir: &Path, name: &str, script: &str) {
 
 fn external_rows(tools: &Path, key: &str, shape: Option<Shape>) -> Vec<Measurement> {
     let finder = ToolFinder::from_path(tools);
-    let peers = select(external::catalogue(&finder, shape), &[key.to_string()]).unwrap();
+    let peers = select(
+        external::catalogue(&finder, shape.into()),
+        &[key.to_string()],
+    )
+    .unwrap();
     bench(peers, &corpus())
 }
 
@@ -211,12 +241,13 @@ fn failing_or_lying_programs_yield_failed_rows() {
     );
     assert!(jxl[1].detail.starts_with("record 0: "), "{}", jxl[1].detail);
     let zpaq = external_rows(tools.path(), "zpaq", None);
-    assert_eq!(zpaq[0].status, Status::Failed);
-    assert!(
-        zpaq[0].detail.contains("out of cheese"),
-        "{}",
-        zpaq[0].detail
-    );
+    assert_failed(&zpaq[0], "out of cheese");
+}
+
+/// Asserts that `row` failed and that its detail says `because`.
+pub(super) fn assert_failed(row: &Measurement, because: &str) {
+    assert_eq!(row.status, Status::Failed, "{row:?}");
+    assert!(row.detail.contains(because), "{}", row.detail);
 }
 
 #[test]
@@ -235,11 +266,8 @@ fn corrupted_peer_output_is_a_failed_round_trip() {
     let corpus = corpus();
     let mut peers = Vec::new();
     for (key, compressed) in [("zstd-19", true), ("deflate", false), ("xz", true)] {
-        for mut peer in in_process(&[key]) {
-            if let Availability::Ready(inner) = peer.availability {
-                peer.availability = Availability::Ready(Box::new(Tamper { inner, compressed }));
-            }
-            peers.push(peer);
+        for peer in in_process(&[key]) {
+            peers.push(tampered(peer, compressed));
         }
     }
     let rows = bench(peers, &corpus);
@@ -307,7 +335,7 @@ fn selects_peers_by_key_and_rejects_unknown_keys() {
     let chosen = in_process(&["xz", "zstd-3"]);
     let keys: Vec<&str> = chosen.iter().map(|p| p.key).collect();
     assert_eq!(keys, ["zstd-3", "xz"], "catalogue order");
-    let err = select(peers::catalogue(2048).unwrap(), &["lz4".to_string()])
+    let err = select(peers::catalogue(Some(2048)).unwrap(), &["lz4".to_string()])
         .err()
         .unwrap();
     assert!(err.to_string().contains("unknown peer \"lz4\""), "{err}");

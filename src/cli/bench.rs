@@ -1,13 +1,14 @@
-//! `pcz bench FILE...`: the peers on the caller's files, as a table, and on request as
-//! JSON, CSV and an SVG chart.
+//! `pcz bench FILE...`: the peers on the caller's files (records, or image files each on
+//! its own), as a table, and on request as JSON, CSV and an SVG chart.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::bench::external::{self, ToolFinder};
+use crate::bench::external::{self, ImageView, ToolFinder};
+use crate::bench::images::{self, ImageFile};
 use crate::bench::machine::Machine;
-use crate::bench::pcz::{Pcz, PczOptions};
+use crate::bench::pcz::{Pcz, PczOptions, SelfTrained};
 use crate::bench::report::Report;
 use crate::bench::{peers, plot, run, select, Availability, Corpus, Measurement, Peer, Shape};
 use crate::data::{self, Dataset, Format, IdxHeader, Layout, LoadOptions};
@@ -23,8 +24,18 @@ use crate::{Error, Result};
 ///
 /// With no FILE: the bundled MNIST sample (train on 10,000 images, code 200 others).
 ///
+/// Image mode: when every FILE is an image (PNG, PGM or PPM, told by content) and no
+/// records option (--record-size, --shape, --skip-bytes, --train, --model) is given, each
+/// image is coded alone at its own size and colour type. pcz compresses it as
+/// `pcz compress --pixels` does (a circuit trained on the image and embedded, so the model
+/// counts in the size), stream compressors get the raw pixels (row-major, RGB
+/// interleaved), cjxl, cwebp and optipng the image; zstd with a dictionary is skipped (no
+/// training split). Sizes are in bits per subpixel; --json adds every image's size per
+/// compressor.
+///
 /// Examples:
 ///   pcz bench
+///   pcz bench photos/*.png --repeat 1 --json images.json
 ///   pcz bench t10k-images-idx3-ubyte.gz --train train-images-idx3-ubyte.gz --hidden 32
 ///   pcz bench t10k-images-idx3-ubyte.gz --train train-images-idx3-ubyte.gz --model mnist.pcm
 ///   pcz bench data.bin --record-size 64 --json out.json --csv out.csv --plot out.svg
@@ -32,8 +43,8 @@ use crate::{Error, Result};
 #[command(verbatim_doc_comment)]
 pub struct BenchArgs {
     /// Files to compress (default: the bundled MNIST test sample). IDX files give records
-    /// of their image shape; other files are split by --record-size or --shape, or are one
-    /// record each.
+    /// of their image shape; image files are benched as images (see above); other files
+    /// are split by --record-size or --shape, or are one record each.
     pub files: Vec<PathBuf>,
     /// Bytes per record (e.g. 784 for MNIST).
     #[arg(long, value_name = "D")]
@@ -85,6 +96,78 @@ pub struct BenchArgs {
 /// Runs the bench, prints the table, writes the requested files, and fails if any round
 /// trip failed (after reporting everything else).
 pub fn run(args: &BenchArgs) -> Result<()> {
+    let report = match image_files(args)? {
+        Some((files, corpus)) => bench_images(args, files, &corpus)?,
+        None => bench_records(args)?,
+    };
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        write(path, report.to_json()?.as_bytes())?;
+    }
+    if let Some(path) = &args.csv {
+        write(path, &report.to_csv()?)?;
+    }
+    if let Some(path) = &args.plot {
+        write(path, plot::svg(&report).as_bytes())?;
+    }
+    match report.failures().count() {
+        0 => Ok(()),
+        n => Err(Error::Io(std::io::Error::other(format!(
+            "{n} round trip(s) failed; see the rows marked FAILED"
+        )))),
+    }
+}
+
+/// The image files and their pixels, when every FILE is an image and no option asks for
+/// records (so a PGM can still be benched as records of a chosen size).
+fn image_files(args: &BenchArgs) -> Result<Option<(Vec<ImageFile>, Corpus)>> {
+    let records_asked = args.record_size.is_some()
+        || args.shape.is_some()
+        || args.skip_bytes > 0
+        || !args.train.is_empty()
+        || args.model.is_some();
+    if args.files.is_empty() || records_asked {
+        return Ok(None);
+    }
+    images::read(&args.files)
+}
+
+/// Image mode: pcz as `pcz compress` with no model, the stream peers on the raw pixels and
+/// the image codecs on the images, every image alone.
+fn bench_images(args: &BenchArgs, files: Vec<ImageFile>, corpus: &Corpus) -> Result<Report> {
+    let mut all = vec![Peer {
+        key: "pcz",
+        availability: Availability::Ready(Box::new(SelfTrained::new(crate::auto::DEFAULT_LEVEL))),
+        per_record_skip: None,
+    }];
+    all.extend(peers::catalogue(None)?);
+    all.extend(external::catalogue(
+        &ToolFinder::from_env(),
+        ImageView::Files,
+    ));
+    let rows = run::run(
+        select(all, &args.peers)?,
+        corpus,
+        None,
+        args.repeat,
+        progress,
+    )?;
+    Ok(Report {
+        input: format!(
+            "{}: {}, each coded alone",
+            names(&args.files),
+            images::summary(&files)
+        ),
+        unit: "bits/subpixel".to_string(),
+        repeat: args.repeat,
+        machine: Machine::detect(),
+        images: files,
+        rows,
+    })
+}
+
+/// Records mode: the files (or the bundled MNIST sample) as records of one size.
+fn bench_records(args: &BenchArgs) -> Result<Report> {
     let (files, train_files) = if args.files.is_empty() {
         let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/mnist");
         if !bundled.is_dir() {
@@ -133,11 +216,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "--model needs records: give --record-size or --shape, or an IDX file",
         ));
     }
-    all.extend(peers::catalogue(args.dict_size)?);
-    all.extend(external::catalogue(&ToolFinder::from_env(), shape));
+    all.extend(peers::catalogue(Some(args.dict_size))?);
+    all.extend(external::catalogue(&ToolFinder::from_env(), shape.into()));
     let chosen = select(all, &args.peers)?;
     let rows = run::run(chosen, &test, train.as_ref(), args.repeat, progress)?;
-    let report = Report {
+    Ok(Report {
         input: describe(&files, &test, record_size),
         unit: if record_size.is_some() {
             "bits/dim"
@@ -147,24 +230,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         .to_string(),
         repeat: args.repeat,
         machine: Machine::detect(),
+        images: Vec::new(),
         rows,
-    };
-    print!("{}", report.table());
-    if let Some(path) = &args.json {
-        write(path, report.to_json()?.as_bytes())?;
-    }
-    if let Some(path) = &args.csv {
-        write(path, &report.to_csv()?)?;
-    }
-    if let Some(path) = &args.plot {
-        write(path, plot::svg(&report).as_bytes())?;
-    }
-    match report.failures().count() {
-        0 => Ok(()),
-        n => Err(Error::Io(std::io::Error::other(format!(
-            "{n} round trip(s) failed; see the rows marked FAILED"
-        )))),
-    }
+    })
 }
 
 /// One line per finished row on stderr, so a long run shows where it is and what it found.
@@ -259,20 +327,19 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// "t10k-images-idx3-ubyte: 10000 records of 784 bytes (7840000 bytes)".
 fn describe(files: &[PathBuf], corpus: &Corpus, record_size: Option<usize>) -> String {
-    let name = |p: &PathBuf| {
-        p.file_name().map_or_else(
-            || p.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    };
-    let mut names = name(&files[0]);
-    if files.len() > 1 {
-        names.push_str(&format!(" and {} more", files.len() - 1));
-    }
     let shape = match (corpus.shape(), record_size) {
         (Some(s), _) => format!("{} records of {}x{}", corpus.len(), s.rows, s.cols),
         (None, Some(d)) => format!("{} records of {d} bytes", corpus.len()),
         (None, None) => format!("{} file(s)", corpus.len()),
     };
-    format!("{names}: {shape}, {} bytes", corpus.bytes().len())
+    format!("{}: {shape}, {} bytes", names(files), corpus.bytes().len())
+}
+
+/// "t10k-images-idx3-ubyte", or "astronaut.png and 11 more".
+fn names(files: &[PathBuf]) -> String {
+    let mut names = images::file_name(&files[0]);
+    if files.len() > 1 {
+        names.push_str(&format!(" and {} more", files.len() - 1));
+    }
+    names
 }

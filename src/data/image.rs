@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 pub const IMAGE_EXTENSIONS: [&str; 5] = ["png", "pgm", "ppm", "pnm", "pam"];
 
 /// Shape shared by every image of a set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImageShape {
     /// Width in pixels.
     pub width: u32,
@@ -96,7 +96,7 @@ pub fn load_images<P: AsRef<Path>>(paths: &[P], limit: u64) -> Result<(ImageShap
     let mut shape: Option<ImageShape> = None;
     for path in paths {
         let path = path.as_ref();
-        let (this, pixels) = decode(path, limit)?;
+        let (this, pixels) = decode_file(path, limit)?;
         match shape {
             None => shape = Some(this),
             Some(s) if s != this => {
@@ -127,8 +127,15 @@ pub fn load_images<P: AsRef<Path>>(paths: &[P], limit: u64) -> Result<(ImageShap
 /// PNG file signature.
 pub const PNG_MAGIC: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
 
-/// Decodes one image file (PNG or PNM, told apart by content).
-fn decode(path: &Path, limit: u64) -> Result<(ImageShape, Vec<u8>)> {
+/// True when a file starting with `head` is one that [`decode_file`] reads as an image: a
+/// PNG or a Netpbm file, told apart by content, not by name.
+pub fn is_image(head: &[u8]) -> bool {
+    head.starts_with(&PNG_MAGIC) || pnm::is_pnm(head)
+}
+
+/// Decodes one image file (PNG or PNM, told apart by content) into its shape and its
+/// pixels, row-major with channels interleaved; errors name the file.
+pub fn decode_file(path: &Path, limit: u64) -> Result<(ImageShape, Vec<u8>)> {
     let len = fs::metadata(path).map_err(|e| io_error(e, path))?.len();
     // `limit` caps both the bytes read and the values decoded.
     if len > limit {

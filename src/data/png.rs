@@ -3,6 +3,8 @@
 //!
 //! The round trip keeps the pixels, not the PNG's bytes: chunks such as text, colour
 //! profiles and the original compression settings are not kept.
+//!
+//! `pcz bench` uses the same writers to hand an image's pixels to pcz and to image codecs.
 
 use super::image::{decode_png, ImageShape, PNG_MAGIC};
 use super::pnm;
@@ -17,9 +19,15 @@ pub fn png_to_pnm(bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
         return Err(Error::format("PNG image", "not a PNG file"));
     }
     let (shape, pixels) = decode_png(bytes, limit)?;
-    let mut out = pnm_header(&shape).into_bytes();
-    out.extend_from_slice(&pixels);
-    Ok(out)
+    Ok(pnm_file(&shape, &pixels))
+}
+
+/// A raw PGM/PPM of `pixels` (row-major, channels interleaved) in the one header form
+/// [`pnm_to_png`] accepts.
+pub fn pnm_file(shape: &ImageShape, pixels: &[u8]) -> Vec<u8> {
+    let mut out = pnm_header(shape).into_bytes();
+    out.extend_from_slice(pixels);
+    out
 }
 
 /// The header [`png_to_pnm`] writes, the only one [`pnm_to_png`] accepts (so that every
@@ -39,6 +47,11 @@ pub fn pnm_to_png(bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
             "the pixels of a PNG must be a raw PGM/PPM with maxval 255 and no comments",
         ));
     }
+    encode_png(&shape, &pixels)
+}
+
+/// A PNG of 8-bit gray or RGB `pixels` of `shape`, compressed hard.
+pub fn encode_png(shape: &ImageShape, pixels: &[u8]) -> Result<Vec<u8>> {
     let color = match shape.channels {
         3 => ExtendedColorType::Rgb8,
         _ => ExtendedColorType::L8,
@@ -47,7 +60,7 @@ pub fn pnm_to_png(bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
     let encoder =
         PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive);
     encoder
-        .write_image(&pixels, shape.width, shape.height, color)
+        .write_image(pixels, shape.width, shape.height, color)
         .map_err(|e| Error::format("PNG image", e.to_string()))?;
     Ok(out)
 }
