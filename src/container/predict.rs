@@ -158,8 +158,9 @@ fn predict(x: &[u8], t: usize, s: usize, c: usize) -> u8 {
     } else if nw <= a.min(b) {
         a.max(b)
     } else {
-        // a + b - nw lies strictly between min(a, b) and max(a, b) here.
-        a + b - nw
+        // a + b - nw lies strictly between min(a, b) and max(a, b) here, so the wrapping
+        // sum (a + b may pass 255) gives it exactly.
+        a.wrapping_add(b).wrapping_sub(nw)
     }
 }
 
@@ -188,6 +189,9 @@ mod tests {
         assert_eq!(plain, [10, 20, 30, 1, 5, 250]);
         let t = Transform::med(2, 3, true).unwrap();
         assert_eq!(t.residuals(&x), [246, 20, 10, 252, 5, 245]);
+        // Bright neighbours: MED(a = 200, b = 100, c = 150) = 150, with a + b past 255.
+        let bright = Transform::med(2, 1, false).unwrap();
+        assert_eq!(bright.residuals(&[150, 100, 200, 160]), [150, 206, 50, 10]);
         // A last pixel cut short keeps what it has: red alone is not changed.
         assert_eq!(t.residuals(&x[..4]), [246, 20, 10, 1]);
     }
