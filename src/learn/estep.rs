@@ -129,8 +129,11 @@ pub(super) struct Estep {
 
 impl Estep {
     /// Adds the expected counts of `records` to `counts`; returns their total
-    /// log-likelihood (nats), summed in record order.
-    pub(super) fn run(&mut self, model: &Model, records: &[&[u8]], counts: &mut Counts) -> f64 {
+    /// log-likelihood (nats), summed in record order. First brings the emission rows the
+    /// records read up to date.
+    pub(super) fn run(&mut self, model: &mut Model, records: &[&[u8]], counts: &mut Counts) -> f64 {
+        model.catch_up(records);
+        let model = &*model;
         let slot = slot_len(model);
         let blocks = records.len().div_ceil(BLOCK);
         let rounds = blocks.div_ceil((STASH_BYTES / (4 * slot)).max(1));
