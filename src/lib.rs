@@ -10,8 +10,9 @@
 //!   learning. Encoder-side only; nothing on the decoding path uses it.
 //! - [`bench`]: pcz against other compressors on the same bytes, every result verified.
 //! - [`error`]: the one error type.
-// One module may use `unsafe`: `simd`, the coding path's hot loops compiled for the CPU's
-// widest vector unit (measured 1.7x faster decoding); see its SAFETY comments.
+// One module may use `unsafe`: `simd`, the hot loops of coding (measured 1.7x faster
+// decoding) and the f32 products of training's E-step, compiled for the CPU's widest vector
+// unit; see its SAFETY comments.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -1,10 +1,13 @@
-//! The coding path's two hot loops, and the only module of pcz with `unsafe` code: each is
-//! compiled for the widest vector unit the CPU has, chosen at run time.
+//! The hot loops of coding and of training, and the only module of pcz with `unsafe` code:
+//! each is compiled for the widest vector unit the CPU has, chosen at run time.
 //!
 //! - [`mix`]: `out = w^T rows`, the M x K (and M x M) products of the circuit conditionals,
 //!   and [`mix_many`], the same for several weight vectors sharing `rows`;
 //! - [`divide`]: `v /= s`, the renormalisation after every update of a context vector;
-//! - [`frequencies`]: the scaling and truncation step of the quantizer.
+//! - [`frequencies`]: the scaling and truncation step of the quantizer;
+//! - [`product`]: the `f32` matrix products of the training E-step (encoder side only),
+//!   written with AVX2 / AVX-512 intrinsics because LLVM vectorises the register tiles of
+//!   the plain code across the wrong dimension (with gathers and scatters) on AVX-512.
 //!
 //! Why: decoding spends ~75% of its time in these loops. The portable build may only
 //! assume SSE2 (2 `f64` lanes, no packed `f64` -> integer conversion that vectorises);
@@ -31,8 +34,9 @@ enum Isa {
 }
 
 impl Isa {
-    /// The widest instruction set the running CPU supports. The only place (outside tests
-    /// of the portable kernel) that names a vector `Isa`: the `unsafe` calls below rely on it.
+    /// The widest instruction set the running CPU supports. The only place (outside the
+    /// tests, which check the features the same way) that names a vector `Isa`: the
+    /// `unsafe` calls below rely on it.
     fn detect() -> Isa {
         #[cfg(target_arch = "x86_64")]
         {
@@ -209,9 +213,200 @@ fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) ->
     }
 }
 
+/// How the left operand of [`product`] is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Left {
+    /// Row-major rows x depth: `c = a x`.
+    AsIs,
+    /// Row-major depth x rows: `c = a^T x`, a sum of outer products of the rows of `a` and
+    /// `x`, in row order.
+    Transposed,
+}
+
+/// The operands of a [`product`]: `a` (rows x depth, or depth x rows if transposed) times
+/// `x` (row-major depth x width).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Operands<'a> {
+    pub(crate) a: &'a [f32],
+    pub(crate) left: Left,
+    pub(crate) depth: usize,
+    pub(crate) x: &'a [f32],
+    pub(crate) width: usize,
+}
+
+impl Operands<'_> {
+    fn rows(&self) -> usize {
+        self.a.len() / self.depth
+    }
+
+    /// Entries `i0..i0 + R` of column t of the left matrix (rows of `c`).
+    #[inline(always)]
+    fn left<const R: usize>(&self, i0: usize, t: usize) -> [f32; R] {
+        match self.left {
+            Left::AsIs => std::array::from_fn(|i| self.a[(i0 + i) * self.depth + t]),
+            Left::Transposed => self.a[t * self.rows() + i0..][..R]
+                .try_into()
+                .expect("R entries"),
+        }
+    }
+}
+
+/// `c = a x` (row-major rows x width) for [`Operands`] whose width is a multiple of 8: each
+/// entry the sum over t of `a[i][t] * x[t][l]` in ascending t from 0.0, one rounding per
+/// product and per addition (no fused multiply-add), so every instruction set gives the
+/// same bits. The vector kernels keep tiles of `c` (8 x 32 for AVX-512, 4 x 16 for AVX2) in
+/// registers.
+pub(crate) fn product(ops: Operands, c: &mut [f32]) {
+    product_with(Isa::detect(), ops, c)
+}
+
+fn product_with(isa: Isa, ops: Operands, c: &mut [f32]) {
+    assert!(
+        ops.width.is_multiple_of(8)
+            && ops.depth > 0
+            && ops.a.len().is_multiple_of(ops.depth)
+            && ops.x.len() >= ops.depth * ops.width
+            && c.len() >= ops.rows() * ops.width,
+        "product: operand sizes"
+    );
+    match isa {
+        Isa::Portable => product_portable(ops, c),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::product_avx2(ops, c) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::product_avx512(ops, c) },
+    }
+}
+
+/// The portable [`product`]: one row of `c` at a time, accumulated in place.
+fn product_portable(ops: Operands, c: &mut [f32]) {
+    let width = ops.width;
+    for (i, row) in c.chunks_exact_mut(width).take(ops.rows()).enumerate() {
+        row.fill(0.0);
+        for (t, xr) in ops.x.chunks_exact(width).take(ops.depth).enumerate() {
+            let [a] = ops.left::<1>(i, t);
+            row.iter_mut().zip(xr).for_each(|(s, &x)| *s += a * x);
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{divide_body, mix4, mix_blocked, scale_truncate, Group, Tally};
+    use super::{divide_body, mix4, mix_blocked, scale_truncate, Group, Operands, Tally};
+    use std::arch::x86_64::*;
+
+    /// [`super::product`] in tiles of 8 rows x 32 columns (two vectors of 16), the last
+    /// tile of a row masked down to the width; the remaining rows one at a time.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn product_avx512(ops: Operands, c: &mut [f32]) {
+        let rows = ops.rows();
+        let whole = rows / 8 * 8;
+        for col in (0..ops.width).step_by(32) {
+            for i0 in (0..whole).step_by(8) {
+                tile_avx512::<8>(&ops, i0, col, c);
+            }
+            for i0 in whole..rows {
+                tile_avx512::<1>(&ops, i0, col, c);
+            }
+        }
+    }
+
+    /// The first `n` (at most 16) lanes.
+    fn mask16(n: usize) -> __mmask16 {
+        ((1u32 << n.min(16)) - 1) as u16
+    }
+
+    #[target_feature(enable = "avx512f")]
+    fn tile_avx512<const R: usize>(ops: &Operands, i0: usize, col: usize, c: &mut [f32]) {
+        let (depth, width) = (ops.depth, ops.width);
+        let lanes = (width - col).min(32);
+        let mask = [mask16(lanes), mask16(lanes.saturating_sub(16))];
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        for t in 0..depth {
+            let xr = &ops.x[t * width + col..][..lanes];
+            let p = xr.as_ptr();
+            // SAFETY: each mask selects only lanes inside `xr`; masked-off lanes are never
+            // read (an all-zero mask reads nothing, so the offset pointer need not be valid).
+            let xv = unsafe {
+                [
+                    _mm512_maskz_loadu_ps(mask[0], p),
+                    _mm512_maskz_loadu_ps(mask[1], p.wrapping_add(16)),
+                ]
+            };
+            let a = ops.left::<R>(i0, t);
+            for (acc, &a) in acc.iter_mut().zip(&a) {
+                let a = _mm512_set1_ps(a);
+                for (s, &x) in acc.iter_mut().zip(&xv) {
+                    *s = _mm512_add_ps(*s, _mm512_mul_ps(a, x));
+                }
+            }
+        }
+        for (i, acc) in acc.iter().enumerate() {
+            let out = &mut c[(i0 + i) * width + col..][..lanes];
+            let p = out.as_mut_ptr();
+            // SAFETY: as for the loads, the masks select only lanes inside `out`.
+            unsafe {
+                _mm512_mask_storeu_ps(p, mask[0], acc[0]);
+                _mm512_mask_storeu_ps(p.wrapping_add(16), mask[1], acc[1]);
+            }
+        }
+    }
+
+    /// [`super::product`] in tiles of 4 rows x 16 columns (two vectors of 8), then of 4 x 8
+    /// when 8 columns remain; the remaining rows one at a time.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn product_avx2(ops: Operands, c: &mut [f32]) {
+        let rows = ops.rows();
+        let whole = rows / 4 * 4;
+        let pairs = ops.width / 16 * 16;
+        for i0 in (0..whole).step_by(4) {
+            for col in (0..pairs).step_by(16) {
+                tile_avx2::<4, 2>(&ops, i0, col, c);
+            }
+            if pairs < ops.width {
+                tile_avx2::<4, 1>(&ops, i0, pairs, c);
+            }
+        }
+        for i0 in whole..rows {
+            for col in (0..ops.width).step_by(8) {
+                tile_avx2::<1, 1>(&ops, i0, col, c);
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2")]
+    fn tile_avx2<const R: usize, const C: usize>(
+        ops: &Operands,
+        i0: usize,
+        col: usize,
+        c: &mut [f32],
+    ) {
+        let (depth, width) = (ops.depth, ops.width);
+        let mut acc = [[_mm256_setzero_ps(); C]; R];
+        for t in 0..depth {
+            let xr = &ops.x[t * width + col..][..8 * C];
+            // SAFETY: each load reads 8 lanes inside `xr`.
+            let xv: [__m256; C] =
+                std::array::from_fn(|h| unsafe { _mm256_loadu_ps(xr[8 * h..].as_ptr()) });
+            let a = ops.left::<R>(i0, t);
+            for (acc, &a) in acc.iter_mut().zip(&a) {
+                let a = _mm256_set1_ps(a);
+                for (s, &x) in acc.iter_mut().zip(&xv) {
+                    *s = _mm256_add_ps(*s, _mm256_mul_ps(a, x));
+                }
+            }
+        }
+        for (i, acc) in acc.iter().enumerate() {
+            let out = &mut c[(i0 + i) * width + col..][..8 * C];
+            for (h, &v) in acc.iter().enumerate() {
+                // SAFETY: each store writes 8 lanes inside `out`.
+                unsafe { _mm256_storeu_ps(out[8 * h..].as_mut_ptr(), v) }
+            }
+        }
+    }
 
     #[target_feature(enable = "avx2")]
     pub(super) fn mix_avx2(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
@@ -333,9 +528,19 @@ mod tests {
     use super::*;
     use crate::rng::Rng;
 
-    /// The portable kernel and the one this CPU runs.
-    fn isas() -> [Isa; 2] {
-        [Isa::Portable, Isa::detect()]
+    /// The portable kernel and every vector kernel this CPU can run.
+    fn isas() -> Vec<Isa> {
+        let mut isas = vec![Isa::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                isas.push(Isa::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                isas.push(Isa::Avx512);
+            }
+        }
+        isas
     }
 
     fn bits(v: &[f64]) -> Vec<u64> {
@@ -399,6 +604,65 @@ mod tests {
             mix_many(|i| &ws[i], &rows, &mut got, width, width, &mut sums);
             assert_eq!(bits(&got), bits(&want), "m={m} width={width} n={n}");
             assert_eq!(bits(&sums), bits(&want_sums));
+        }
+    }
+
+    /// The definition of [`product`]: each entry summed in ascending t from 0.0.
+    fn plain_product(a: &[f32], depth: usize, x: &[f32], width: usize) -> Vec<f32> {
+        let rows = a.len() / depth;
+        let mut c = vec![0.0; rows * width];
+        for r in 0..rows {
+            for k in 0..width {
+                let terms = (0..depth).map(|t| a[r * depth + t] * x[t * width + k]);
+                c[r * width + k] = terms.fold(0.0, |s, v| s + v);
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn every_product_kernel_is_bit_identical_to_the_definition() {
+        let mut rng = Rng::new(14);
+        let fixed = [
+            (1, 1, 8),
+            (3, 5, 8),
+            (9, 32, 32),
+            (32, 32, 32),
+            (13, 7, 24),
+            (32, 32, 40),
+        ];
+        let random = (0..200).map(|_| {
+            let rows = 1 + rng.below(40) as usize;
+            let depth = 1 + rng.below(40) as usize;
+            (rows, depth, 8 * (1 + rng.below(9) as usize))
+        });
+        let shapes: Vec<_> = fixed.into_iter().chain(random).collect();
+        for (rows, depth, width) in shapes {
+            let a: Vec<f32> = (0..rows * depth)
+                .map(|_| rng.next_f64().powi(rng.below(30) as i32) as f32)
+                .collect();
+            let x: Vec<f32> = (0..depth * width).map(|_| rng.next_f64() as f32).collect();
+            let want = plain_product(&a, depth, &x, width);
+            let at: Vec<f32> = (0..depth * rows)
+                .map(|i| a[(i % rows) * depth + i / rows])
+                .collect();
+            for (a, left) in [(&a, Left::AsIs), (&at, Left::Transposed)] {
+                let ops = Operands {
+                    a,
+                    left,
+                    depth,
+                    x: &x,
+                    width,
+                };
+                for isa in isas() {
+                    let mut c = vec![f32::NAN; rows * width + 3];
+                    product_with(isa, ops, &mut c);
+                    let got: Vec<u32> = c[..rows * width].iter().map(|v| v.to_bits()).collect();
+                    let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+                    assert_eq!(got, want, "{isa:?} {rows}x{depth}x{width} {left:?}");
+                    assert!(c[rows * width..].iter().all(|v| v.is_nan()), "wrote past c");
+                }
+            }
         }
     }
 

@@ -131,7 +131,7 @@ pub fn train(
             let bpd = learner.minibatch_epoch(&records, &order, step, options, epoch, progress);
             (Phase::MiniBatch, bpd)
         } else {
-            let ll = estep.run(&model, &records, &mut counts);
+            let ll = estep.run(&mut model, &records, &mut counts);
             mstep(
                 &mut params,
                 &mut model,
@@ -141,7 +141,7 @@ pub fn train(
             );
             (Phase::FullBatch, bits(ll, records.len(), params.dims()))
         };
-        model.store_emission(&mut params);
+        model.store(&mut params);
         let seconds = start.elapsed().as_secs_f64();
         let valid_bpd = valid.map(|v| params.bits_per_dim(v));
         let report = Epoch {

@@ -2,12 +2,12 @@
 //! old parameters by a step size (1 replaces them: full-batch EM).
 //!
 //! Prior and transitions are updated in `f64` in [`Params`]; emissions in place in the `f32`
-//! [`Model`], reading only the count rows of values that occurred (the others are zero),
-//! and every count is left zero for the next E-step. Positions are independent, so they run
-//! in parallel.
+//! [`Model`], reading only the count rows of values that occurred (the others are zero;
+//! their rows' update is deferred, see [`super::model`]), and every count is left zero for
+//! the next E-step. Positions are independent, so they run in parallel.
 
 use super::estep::{Counts, NodeCounts};
-use super::model::{Model, FLOOR};
+use super::model::{Lag, Model};
 use crate::circuit::Params;
 use rayon::prelude::*;
 
@@ -30,54 +30,77 @@ pub(super) fn mstep(p: &mut Params, model: &mut Model, counts: &mut Counts, pc: 
             blend_rows(w, &expected, m, pc, step);
             t.fill(0.0);
         });
-    p.refresh_transposes();
     model.refresh_transitions(p);
-    model
-        .emission
-        .par_iter_mut()
-        .zip(counts.nodes.par_iter_mut())
-        .for_each(|(e, node)| blend_emission(e, node, m, mp, pc, step));
+    let now = model.keeps.len() as u32;
+    let floor = &model.floor[..];
+    let rows = model.emission.par_iter_mut().zip(&mut model.lag);
+    rows.zip(counts.nodes.par_iter_mut())
+        .for_each(|((e, lag), node)| {
+            let blend = Blend {
+                m,
+                mp,
+                pc,
+                step,
+                now,
+                floor,
+            };
+            blend.emission(e, lag, node)
+        });
+    model.keeps.push((1.0 - step) as f32);
 }
 
-/// Blends one value-major K x mp emission towards the smoothed normalisation of its counts,
-/// per hidden state; zeroes the counts it read.
-fn blend_emission(e: &mut [f32], node: &mut NodeCounts, m: usize, mp: usize, pc: f64, step: f64) {
-    let k = node.seen.len();
-    let mut total = vec![0.0; mp];
-    for (row, _) in node
-        .emission
-        .chunks_exact(mp)
-        .zip(&node.seen)
-        .filter(|(_, &s)| s)
-    {
-        total.iter_mut().zip(row).for_each(|(t, c)| *t += c);
-    }
-    // Per state: the new estimate is (count + pc / K) * scale; padded states stay zero.
-    let scale: Vec<f64> = (0..mp)
-        .map(|s| if s < m { step / (total[s] + pc) } else { 0.0 })
-        .collect();
-    let add = pc / k as f64;
-    let base: Vec<f32> = scale.iter().map(|s| (add * s) as f32).collect();
-    let floor: Vec<f32> = (0..mp).map(|s| if s < m { FLOOR } else { 0.0 }).collect();
-    let keep = 1.0 - step;
-    let rows = e
-        .chunks_exact_mut(mp)
-        .zip(node.emission.chunks_exact_mut(mp));
-    for ((row, counts), seen) in rows.zip(&mut node.seen) {
-        if std::mem::take(seen) {
-            for (((w, c), s), f) in row
-                .iter_mut()
-                .zip(counts.iter_mut())
-                .zip(&scale)
-                .zip(&floor)
-            {
-                *w = ((keep * f64::from(*w) + (*c + add) * s) as f32).max(*f);
-                *c = 0.0;
-            }
-        } else {
-            let keep = keep as f32;
-            for ((w, b), f) in row.iter_mut().zip(&base).zip(&floor) {
-                *w = (keep * *w + b).max(*f);
+/// The parameters of one M-step's emission update.
+struct Blend<'a> {
+    m: usize,
+    mp: usize,
+    pc: f64,
+    step: f64,
+    /// Deferred steps so far: the row of a seen value has had all of them.
+    now: u32,
+    floor: &'a [f32],
+}
+
+impl Blend<'_> {
+    /// Blends the rows of one value-major K x mp emission whose values were seen towards
+    /// the smoothed normalisation of their counts, per hidden state; zeroes the counts it
+    /// read, and records the update of the other rows in `lag`.
+    fn emission(&self, e: &mut [f32], lag: &mut Lag, node: &mut NodeCounts) {
+        let (m, mp, step) = (self.m, self.mp, self.step);
+        let k = node.seen.len();
+        let mut total = vec![0.0; mp];
+        for (row, _) in node
+            .emission
+            .chunks_exact(mp)
+            .zip(&node.seen)
+            .filter(|(_, &s)| s)
+        {
+            total.iter_mut().zip(row).for_each(|(t, c)| *t += c);
+        }
+        // Per state: the new estimate is (count + pc / K) * scale; padded states stay zero.
+        let scale: Vec<f64> = (0..mp)
+            .map(|s| {
+                if s < m {
+                    step / (total[s] + self.pc)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let add = self.pc / k as f64;
+        lag.bases.extend(scale.iter().map(|s| (add * s) as f32));
+        let keep = 1.0 - step;
+        let rows = e
+            .chunks_exact_mut(mp)
+            .zip(node.emission.chunks_exact_mut(mp));
+        for (a, ((row, counts), seen)) in rows.zip(&mut node.seen).enumerate() {
+            if std::mem::take(seen) {
+                debug_assert_eq!(lag.applied[a], self.now, "a seen row is current");
+                let terms = row.iter_mut().zip(counts.iter_mut());
+                for (((w, c), s), f) in terms.zip(&scale).zip(self.floor) {
+                    *w = ((keep * f64::from(*w) + (*c + add) * s) as f32).max(*f);
+                    *c = 0.0;
+                }
+                lag.applied[a] = self.now + 1;
             }
         }
     }
