@@ -258,12 +258,21 @@ fn with_model(
 /// (red and blue minus green) shows.
 fn best_transform(transforms: &[Transform], body: &[u8]) -> Option<(Transform, Vec<u8>)> {
     let mut best: Option<(f64, Transform, Vec<u8>)> = None;
+    // The bytes' own entropy, per channel count (all of one image's transforms share it).
+    let mut own: Option<(usize, f64)> = None;
     for &t in transforms {
-        let Transform::Med { channels, .. } = t;
-        let c = usize::from(channels);
+        let c = t.channels();
+        let own_bits = match own {
+            Some((k, bits)) if k == c => bits,
+            _ => {
+                let bits = channel_bits(body, c);
+                own = Some((c, bits));
+                bits
+            }
+        };
         let residuals = t.residuals(body);
         let bits = channel_bits(&residuals, c);
-        if bits < channel_bits(body, c) && best.as_ref().is_none_or(|b| bits < b.0) {
+        if bits < own_bits && best.as_ref().is_none_or(|b| bits < b.0) {
             best = Some((bits, t, residuals));
         }
     }

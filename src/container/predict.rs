@@ -93,14 +93,24 @@ impl Transform {
         Transform::checked(row, r.u8()?, green)
     }
 
-    /// The residuals of `x`, the record bytes in file order.
-    pub fn residuals(&self, x: &[u8]) -> Vec<u8> {
+    /// Samples per pixel.
+    pub fn channels(&self) -> usize {
+        self.shape().1
+    }
+
+    /// Samples per row, samples per pixel, and whether red and blue are relative to green.
+    fn shape(&self) -> (usize, usize, bool) {
         let Transform::Med {
             row,
             channels,
             green,
         } = *self;
-        let (s, c) = (row as usize, usize::from(channels));
+        (row as usize, usize::from(channels), green)
+    }
+
+    /// The residuals of `x`, the record bytes in file order.
+    pub fn residuals(&self, x: &[u8]) -> Vec<u8> {
+        let (s, c, green) = self.shape();
         let mut r: Vec<u8> = (0..x.len())
             .map(|t| x[t].wrapping_sub(predict(x, t, s, c)))
             .collect();
@@ -118,12 +128,7 @@ impl Transform {
 
     /// Turns residuals back into the record bytes, in place, in file order.
     pub fn restore(&self, r: &mut [u8]) {
-        let Transform::Med {
-            row,
-            channels,
-            green,
-        } = *self;
-        let (s, c) = (row as usize, usize::from(channels));
+        let (s, c, green) = self.shape();
         // The green residual of the current pixel, read before its sample is restored.
         let mut g = 0u8;
         for t in 0..r.len() {

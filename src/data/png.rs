@@ -37,8 +37,7 @@ fn pnm_header(shape: &ImageShape) -> String {
     format!("{magic}\n{} {}\n255\n", shape.width, shape.height)
 }
 
-/// A PNG of the pixels of a PGM/PPM written by [`png_to_pnm`], at the default deflate
-/// effort: the best effort is several times slower and gains under 1% (camera, astronaut).
+/// A PNG of the pixels of a PGM/PPM written by [`png_to_pnm`].
 pub fn pnm_to_png(bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
     let (shape, pixels) = pnm::parse_pnm(bytes, limit)?;
     if !bytes.starts_with(pnm_header(&shape).as_bytes()) {
@@ -50,7 +49,8 @@ pub fn pnm_to_png(bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
     encode_png(&shape, &pixels)
 }
 
-/// A PNG of 8-bit gray or RGB `pixels` of `shape`, compressed hard.
+/// A PNG of 8-bit gray or RGB `pixels` of `shape`, at the default deflate effort: the best
+/// effort is several times slower and gains under 1% (camera, astronaut).
 pub fn encode_png(shape: &ImageShape, pixels: &[u8]) -> Result<Vec<u8>> {
     let color = match shape.channels {
         3 => ExtendedColorType::Rgb8,
