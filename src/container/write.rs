@@ -116,11 +116,15 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
         transform.write(&mut out);
     }
     if let Some((c, mode)) = &options.model {
-        let bytes = match &compact {
-            Some((_, bytes)) => bytes.clone(),
-            None => c.to_bytes(),
+        let file;
+        let bytes: &[u8] = match &compact {
+            Some((_, bytes)) => bytes,
+            None => {
+                file = c.to_bytes();
+                &file
+            }
         };
-        write_model(&mut out, &bytes, mode)?;
+        write_model(&mut out, bytes, mode)?;
     }
     out.extend_from_slice(&(coded.len() as u32).to_le_bytes());
     for (chunk, payload) in &coded {
