@@ -1,7 +1,7 @@
 //! `pcz bench` end to end: files in, table on stdout, JSON, CSV and SVG out, with no
 //! external programs on PATH.
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 fn pcz() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pcz"))
@@ -13,6 +13,26 @@ fn assert_table(stdout: &str, texts: &[&str], verified: usize) {
         assert!(stdout.contains(text), "no {text:?} in\n{stdout}");
     }
     assert_eq!(stdout.matches("verified").count(), verified, "{stdout}");
+}
+
+/// Runs `bench` with `--json` into a temporary file; asserts success and returns the table
+/// printed and the JSON report.
+fn bench_json(bench: &mut Command) -> (String, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = bench.arg("--json").arg(&json).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}{out:?}");
+    let report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    (stdout, report)
+}
+
+/// Asserts that `out` is a failure whose one-line error has `text`.
+fn assert_fails_with(out: &Output, text: &str) {
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(text), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
 }
 
 #[test]
@@ -81,13 +101,10 @@ fn bench_rejects_records_that_do_not_fit() {
         .args(["--record-size", "3"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("odd.bin: 10 bytes after the first 0 do not split into records of 3"),
-        "{stderr}"
+    assert_fails_with(
+        &out,
+        "odd.bin: 10 bytes after the first 0 do not split into records of 3",
     );
-    assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
 }
 
 #[test]
@@ -104,19 +121,13 @@ fn bench_codes_with_a_given_model_and_rejects_a_mismatched_one() {
         .output()
         .unwrap();
     assert!(train.status.success(), "{train:?}");
-    let json = dir.path().join("r.json");
-    let out = pcz()
-        .args(["bench", digits, "--repeat", "1", "--peers", "pcz,zstd-3"])
-        .arg("--model")
-        .arg(&model)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{out:?}");
+    let (stdout, report) = bench_json(
+        pcz()
+            .args(["bench", digits, "--repeat", "1", "--peers", "pcz,zstd-3"])
+            .arg("--model")
+            .arg(&model),
+    );
     assert!(stdout.contains("pcz model M=2"), "{stdout}");
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let row = &report["rows"][0];
     assert_eq!(row["extra_bytes"], std::fs::metadata(&model).unwrap().len());
 
@@ -145,16 +156,12 @@ fn bench_codes_image_files_each_alone() {
     let images = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/images/");
     let camera = format!("{images}camera-64.pgm");
     let astronaut = format!("{images}astronaut-rgb-8.png");
-    let json = dir.path().join("r.json");
-    let out = pcz()
-        .env("PATH", dir.path())
-        .args(["bench", &camera, &astronaut, "--repeat", "1"])
-        .args(["--peers", "pcz,xz,cjxl-9", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{out:?}");
+    let (stdout, report) = bench_json(
+        pcz()
+            .env("PATH", dir.path())
+            .args(["bench", &camera, &astronaut, "--repeat", "1"])
+            .args(["--peers", "pcz,xz,cjxl-9"]),
+    );
     assert_table(
         &stdout,
         &[
@@ -164,8 +171,6 @@ fn bench_codes_image_files_each_alone() {
         ],
         2,
     );
-
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["images"][0]["file"], "camera-64.pgm");
     assert_eq!(report["images"][1]["channels"], 3);
     let pcz_sizes = report["rows"][0]["image_bytes"].as_array().unwrap();
@@ -184,8 +189,32 @@ fn bench_rejects_a_broken_image_naming_it() {
     bytes.extend_from_slice(&[0x55; 40]);
     std::fs::write(&input, bytes).unwrap();
     let out = pcz().arg("bench").arg(&input).output().unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("broken.png"), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
+    assert_fails_with(&out, "broken.png");
+}
+
+#[test]
+fn bench_level_sets_the_image_rows_effort_and_is_refused_for_records() {
+    let camera = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/images/camera-64.pgm");
+    let (stdout, report) = bench_json(
+        pcz()
+            .args(["bench", camera, "--repeat", "1"])
+            .args(["--peers", "pcz", "--level", "1"]),
+    );
+    assert_table(&stdout, &["pcz -l 1 (self-trained)"], 1);
+    let packed = pcz()
+        .args(["compress", "-l", "1", camera, "-c"])
+        .output()
+        .unwrap();
+    assert!(packed.status.success(), "{packed:?}");
+    assert_eq!(report["rows"][0]["image_bytes"][0], packed.stdout.len());
+
+    let digits = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/digits/digits-images-idx3-ubyte.gz"
+    );
+    let out = pcz()
+        .args(["bench", digits, "--level", "2"])
+        .output()
+        .unwrap();
+    assert_fails_with(&out, "--level sets the effort of image mode");
 }

@@ -27,8 +27,8 @@ use crate::{Error, Result};
 /// Image mode: when every FILE is an image (PNG, PGM or PPM, told by content) and no
 /// records option (--record-size, --shape, --skip-bytes, --train, --model) is given, each
 /// image is coded alone at its own size and colour type. pcz compresses it as
-/// `pcz compress --pixels` does (a circuit trained on the image and embedded, so the model
-/// counts in the size), stream compressors get the raw pixels (row-major, RGB
+/// `pcz compress --pixels --level L` does (a circuit trained on the image and embedded, so
+/// the model counts in the size), stream compressors get the raw pixels (row-major, RGB
 /// interleaved), cjxl, cwebp and optipng the image; zstd with a dictionary is skipped (no
 /// training split). Sizes are in bits per subpixel; --json adds every image's size per
 /// compressor.
@@ -36,6 +36,7 @@ use crate::{Error, Result};
 /// Examples:
 ///   pcz bench
 ///   pcz bench photos/*.png --repeat 1 --json images.json
+///   pcz bench photos/*.png --level 6 --peers pcz,cjxl-9,cwebp
 ///   pcz bench t10k-images-idx3-ubyte.gz --train train-images-idx3-ubyte.gz --hidden 32
 ///   pcz bench t10k-images-idx3-ubyte.gz --train train-images-idx3-ubyte.gz --model mnist.pcm
 ///   pcz bench data.bin --record-size 64 --json out.json --csv out.csv --plot out.svg
@@ -82,6 +83,11 @@ pub struct BenchArgs {
     /// Full-batch EM epochs of the pcz circuit.
     #[arg(long, default_value_t = 1)]
     pub full_epochs: usize,
+    /// Image mode only: the pcz row's effort, as `pcz compress --level` (1 fastest to 9
+    /// smallest). Records are coded by the circuit the options above train.
+    /// (default 3)
+    #[arg(short = 'l', long, value_name = "1..9", value_parser = clap::value_parser!(u8).range(1..=9))]
+    pub level: Option<u8>,
     /// Also write the report as JSON.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -137,7 +143,9 @@ fn image_files(args: &BenchArgs) -> Result<Option<(Vec<ImageFile>, Corpus)>> {
 fn bench_images(args: &BenchArgs, files: Vec<ImageFile>, corpus: &Corpus) -> Result<Report> {
     let mut all = vec![Peer {
         key: "pcz",
-        availability: Availability::Ready(Box::new(SelfTrained::new(crate::auto::DEFAULT_LEVEL))),
+        availability: Availability::Ready(Box::new(SelfTrained::new(
+            args.level.unwrap_or(crate::auto::DEFAULT_LEVEL),
+        ))),
         per_record_skip: None,
     }];
     all.extend(peers::catalogue(None)?);
@@ -168,6 +176,12 @@ fn bench_images(args: &BenchArgs, files: Vec<ImageFile>, corpus: &Corpus) -> Res
 
 /// Records mode: the files (or the bundled MNIST sample) as records of one size.
 fn bench_records(args: &BenchArgs) -> Result<Report> {
+    if args.level.is_some() {
+        return Err(Error::parameter(
+            "--level sets the effort of image mode (every FILE an image); records are coded \
+             by the circuit that --hidden, --epochs and --full-epochs train",
+        ));
+    }
     let (files, train_files) = if args.files.is_empty() {
         let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/mnist");
         if !bundled.is_dir() {
