@@ -54,6 +54,19 @@ pub trait Codec {
     /// make the decoder allocate without limit.
     fn decompress(&mut self, data: &[u8], original_len: usize) -> Result<Vec<u8>>;
 
+    /// Compresses every record alone, each into what [`Codec::compress`] makes of it. The
+    /// default calls that once per record; pcz overrides it to code many records in one
+    /// pass over its model. An error carries the index of the record it concerns.
+    fn compress_records(&mut self, records: &[&[u8]]) -> RecordsResult {
+        one_by_one(records, |r| self.compress(r))
+    }
+
+    /// Inverts [`Codec::compress_records`]; `lens` are the records' lengths (bounds, as in
+    /// [`Codec::decompress`]).
+    fn decompress_records(&mut self, data: &[Vec<u8>], lens: &[usize]) -> RecordsResult {
+        one_by_one(&with_lens(data, lens), |&(d, len)| self.decompress(d, len))
+    }
+
     /// Compresses the pixels of one image of `shape` (row-major, channels interleaved).
     /// A stream compressor sees only the bytes, which is what this default does; image
     /// codecs and pcz override it to code the image at its real shape and colour type.
@@ -237,6 +250,26 @@ impl FromStr for Shape {
 }
 
 /// Bytes of one image's pixels, refused when they cannot be held in memory.
+/// Outputs of many records, or the index of the record that failed and why.
+pub type RecordsResult = std::result::Result<Vec<Vec<u8>>, (usize, Error)>;
+
+/// Applies `f` to every item in order, stopping at the first failure.
+fn one_by_one<T>(items: &[T], mut f: impl FnMut(&T) -> Result<Vec<u8>>) -> RecordsResult {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| f(item).map_err(|e| (i, e)))
+        .collect()
+}
+
+/// Every compressed record with its original length.
+fn with_lens<'a>(data: &'a [Vec<u8>], lens: &[usize]) -> Vec<(&'a [u8], usize)> {
+    data.iter()
+        .map(Vec::as_slice)
+        .zip(lens.iter().copied())
+        .collect()
+}
+
 fn pixel_count(shape: ImageShape) -> Result<usize> {
     usize::try_from(shape.values())
         .map_err(|_| Error::LimitExceeded(format!("an image of {shape} is too large")))

@@ -5,7 +5,7 @@
 //! - [`SelfTrained`] is `pcz compress` with no model: each unit trains its own circuit,
 //!   embedded in its output, so the sizes include the model. Used on image files.
 
-use super::{pixel_count, Codec};
+use super::{one_by_one, pixel_count, with_lens, Codec, RecordsResult};
 use crate::auto::{self, AutoOptions};
 use crate::circuit::Circuit;
 use crate::codec::PcCodec;
@@ -138,6 +138,31 @@ impl Codec for Pcz {
         }
         let parsed = container::parse(data, &Limits::default())?;
         container::decompress(&parsed, Some(circuit))
+    }
+
+    /// Records that all fit the model are coded side by side ([`PcCodec::encode_each`]), each
+    /// into the stream [`Codec::compress`] makes of it alone. On a failure the records are
+    /// redone one by one, so the error names its record.
+    fn compress_records(&mut self, records: &[&[u8]]) -> RecordsResult {
+        let (_, codec) = self.trained().map_err(|e| (0, e))?;
+        let all = records.concat();
+        let fits = records.iter().all(|r| r.len() == self.record_size) && codec.accepts(&all);
+        match fits.then(|| codec.encode_each(&all)) {
+            Some(Ok(streams)) => Ok(streams),
+            _ => one_by_one(records, |r| self.compress(r)),
+        }
+    }
+
+    fn decompress_records(&mut self, data: &[Vec<u8>], lens: &[usize]) -> RecordsResult {
+        let (_, codec) = self.trained().map_err(|e| (0, e))?;
+        let d = self.record_size;
+        if lens.iter().all(|&len| len == d) {
+            let streams: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+            if let Ok(all) = codec.decode_each(&streams) {
+                return Ok(all.chunks(d.max(1)).map(<[u8]>::to_vec).collect());
+            }
+        }
+        one_by_one(&with_lens(data, lens), |&(c, len)| self.decompress(c, len))
     }
 
     fn ideal_bits(&self, units: &[&[u8]]) -> Option<f64> {

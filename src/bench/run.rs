@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::data::ImageShape;
 use crate::error::{Error, Result};
 
-use super::{Availability, Codec, Corpus, Measurement, Peer, Status, Variant};
+use super::{one_by_one, Availability, Codec, Corpus, Measurement, Peer, Status, Variant};
 
 /// Measures `peers` on `test`. Trained codecs learn from `train`, or from `test` itself when
 /// there is no training split (their rows then say so). Times are medians of `repeat` runs.
@@ -170,31 +170,10 @@ fn measure(
     let mut sizes = Vec::new();
     for _ in 0..repeat {
         let started = Instant::now();
-        let compressed = units
-            .iter()
-            .enumerate()
-            .map(|(i, unit)| {
-                match images.get(i) {
-                    Some(&shape) => codec.compress_image(unit, shape),
-                    None => codec.compress(unit),
-                }
-                .map_err(|e| UnitFailure::new(units, i, e))
-            })
-            .collect::<Result<Vec<Vec<u8>>, UnitFailure>>()?;
+        let compressed = compress_units(codec, units, images)?;
         compress_times.push(started.elapsed());
         let started = Instant::now();
-        let decoded = compressed
-            .iter()
-            .zip(units)
-            .enumerate()
-            .map(|(i, (c, unit))| {
-                match images.get(i) {
-                    Some(&shape) => codec.decompress_image(c, shape),
-                    None => codec.decompress(c, unit.len()),
-                }
-                .map_err(|e| UnitFailure::new(units, i, e))
-            })
-            .collect::<Result<Vec<Vec<u8>>, UnitFailure>>()?;
+        let decoded = decompress_units(codec, &compressed, units, images)?;
         decompress_times.push(started.elapsed());
         verify(units, &decoded)?;
         sizes = compressed.iter().map(|c| c.len() as u64).collect();
@@ -205,6 +184,42 @@ fn measure(
         compress: median(compress_times),
         decompress: median(decompress_times),
     })
+}
+
+/// Every unit compressed: images one by one at their shapes, records in one call (which a
+/// codec may share work across).
+fn compress_units(
+    codec: &mut dyn Codec,
+    units: &[&[u8]],
+    images: &[ImageShape],
+) -> Result<Vec<Vec<u8>>, UnitFailure> {
+    let all = match images {
+        [] => codec.compress_records(units),
+        _ => one_by_one(&units.iter().zip(images).collect::<Vec<_>>(), |(u, &s)| {
+            codec.compress_image(u, s)
+        }),
+    };
+    all.map_err(|(i, e)| UnitFailure::new(units, i, e))
+}
+
+/// Inverts [`compress_units`].
+fn decompress_units(
+    codec: &mut dyn Codec,
+    compressed: &[Vec<u8>],
+    units: &[&[u8]],
+    images: &[ImageShape],
+) -> Result<Vec<Vec<u8>>, UnitFailure> {
+    let all = match images {
+        [] => codec.decompress_records(
+            compressed,
+            &units.iter().map(|u| u.len()).collect::<Vec<_>>(),
+        ),
+        _ => one_by_one(
+            &compressed.iter().zip(images).collect::<Vec<_>>(),
+            |(c, &s)| codec.decompress_image(c, s),
+        ),
+    };
+    all.map_err(|(i, e)| UnitFailure::new(units, i, e))
 }
 
 /// Fails on the first decoded unit that is not byte-for-byte its input.

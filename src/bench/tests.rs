@@ -431,6 +431,15 @@ fn pcz_row_trains_codes_and_reports_its_ideal_size() {
     assert_eq!(pcz.decompress(&packed, whole.len()).unwrap(), whole);
     let one = pcz.compress(units[3]).unwrap();
     assert_eq!(pcz.decompress(&one, 16).unwrap(), units[3]);
+    // Records coded side by side are the records coded alone; a broken one is named.
+    let each = pcz.compress_records(&units).unwrap();
+    assert_eq!(each[3], one);
+    let lens = vec![16; units.len()];
+    let decoded = pcz.decompress_records(&each, &lens).unwrap();
+    assert_eq!(decoded, records);
+    let mut broken = each.clone();
+    broken[7].pop();
+    assert_eq!(pcz.decompress_records(&broken, &lens).unwrap_err().0, 7);
     let ideal = pcz
         .ideal_bits(&[&whole])
         .expect("a model has an ideal size");

@@ -17,6 +17,9 @@ use rayon::prelude::*;
 /// Records whose distributions are computed together (they share the emission rows).
 const GROUP: usize = 8;
 
+/// Records coded side by side by one thread in [`PcCodec::encode_each`].
+const EACH_BLOCK: usize = 64;
+
 /// Default number of records per chunk.
 pub const DEFAULT_CHUNK_RECORDS: usize = 256;
 
@@ -57,10 +60,75 @@ impl PcCodec {
     /// Encodes `n` records (`records.len() = n * D`, row-major) as one stream.
     pub fn encode_chunk(&self, records: &[u8]) -> Result<Vec<u8>> {
         let d = self.dims();
+        let n = self.check(records)?;
+        let mut encoder = Encoder::new();
+        self.sweep(n, |pos, r, cdf| {
+            let x = records[r * d + pos];
+            if let Some(cdf) = cdf {
+                encoder.encode(usize::from(x), cdf)?;
+            }
+            Ok(x)
+        })?;
+        Ok(encoder.finish())
+    }
+
+    /// Encodes every record as a stream of its own: record r's stream is exactly what
+    /// [`PcCodec::encode_chunk`] writes for record r alone. Coding records side by side
+    /// shares each pass over the emission tables among them (random access per record, at
+    /// the cost of one record per pass, is memory-bound on large models).
+    pub fn encode_each(&self, records: &[u8]) -> Result<Vec<Vec<u8>>> {
+        let d = self.dims();
+        self.check(records)?;
+        let blocks: Vec<Vec<Vec<u8>>> = records
+            .par_chunks(EACH_BLOCK * d.max(1))
+            .map(|block| {
+                let mut encoders: Vec<Encoder> = block.chunks(d).map(|_| Encoder::new()).collect();
+                self.sweep(encoders.len(), |pos, r, cdf| {
+                    let x = block[r * d + pos];
+                    if let Some(cdf) = cdf {
+                        encoders[r].encode(usize::from(x), cdf)?;
+                    }
+                    Ok(x)
+                })?;
+                Ok(encoders.into_iter().map(Encoder::finish).collect())
+            })
+            .collect::<Result<_>>()?;
+        Ok(blocks.concat())
+    }
+
+    /// Decodes streams of one record each (from [`PcCodec::encode_each`]) into row-major
+    /// records.
+    pub fn decode_each(&self, streams: &[&[u8]]) -> Result<Vec<u8>> {
+        let d = self.dims();
+        let blocks: Vec<Vec<u8>> = streams
+            .par_chunks(EACH_BLOCK)
+            .map(|block| {
+                let mut decoders: Vec<Decoder> = block
+                    .iter()
+                    .map(|s| Decoder::new(s))
+                    .collect::<Result<_>>()?;
+                let mut out = vec![0u8; block.len() * d];
+                self.sweep(block.len(), |pos, r, cdf| {
+                    let x = match cdf {
+                        Some(cdf) => decoders[r].decode(cdf)? as u8,
+                        None => 0,
+                    };
+                    out[r * d + pos] = x;
+                    Ok(x)
+                })?;
+                Ok(out)
+            })
+            .collect::<Result<_>>()?;
+        Ok(blocks.concat())
+    }
+
+    /// The number of records in `records`, after checking that they are whole records of
+    /// values inside the model's alphabet.
+    fn check(&self, records: &[u8]) -> Result<usize> {
+        let d = self.dims();
         if !records.len().is_multiple_of(d) {
             return Err(Error::parameter("chunk is not a whole number of records"));
         }
-        let n = records.len() / d;
         for (i, &x) in records.iter().enumerate() {
             if u16::from(x) >= self.alphabet[i % d] {
                 return Err(Error::parameter(format!(
@@ -71,15 +139,7 @@ impl PcCodec {
                 )));
             }
         }
-        let mut encoder = Encoder::new();
-        self.sweep(n, |pos, r, cdf| {
-            let x = records[r * d + pos];
-            if let Some(cdf) = cdf {
-                encoder.encode(usize::from(x), cdf)?;
-            }
-            Ok(x)
-        })?;
-        Ok(encoder.finish())
+        Ok(records.len() / d)
     }
 
     /// Decodes a stream of `n` records written by [`PcCodec::encode_chunk`].

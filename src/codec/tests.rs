@@ -62,3 +62,32 @@ fn rejects_values_outside_alphabet() {
     let bad = vec![255u8; 3];
     assert!(PcCodec::new(&c).encode_chunk(&bad).is_err());
 }
+
+#[test]
+fn each_record_alone_is_its_own_chunk_stream() {
+    let mut rng = Rng::new(34);
+    for trial in 0..12 {
+        let c = random_circuit(
+            &mut rng,
+            1 + trial % 9,
+            if trial % 2 == 0 { 5 } else { 256 },
+            3,
+        );
+        let codec = PcCodec::new(&c);
+        // More records than one block, so blocks run on several threads.
+        let n = [0, 1, 7, 64, 65, 150][trial % 6];
+        let records = random_records(&mut rng, &c, n);
+        let streams = codec.encode_each(&records).unwrap();
+        assert_eq!(streams.len(), n);
+        for (r, stream) in streams.iter().enumerate() {
+            let record = &records[r * c.dims()..(r + 1) * c.dims()];
+            assert_eq!(
+                stream,
+                &codec.encode_chunk(record).unwrap(),
+                "trial {trial} record {r}"
+            );
+        }
+        let views: Vec<&[u8]> = streams.iter().map(Vec::as_slice).collect();
+        assert_eq!(codec.decode_each(&views).unwrap(), records, "trial {trial}");
+    }
+}
