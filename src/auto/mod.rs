@@ -12,8 +12,10 @@
 //!    plus its compact size. The alphabet of each variable is its largest value + 1,
 //!    which keeps emission tables of narrow variables (DNA, small-maxval images) small.
 //! 3. **Safety**: the circuit is used only when its estimate is below [`PROMISE`] times
-//!    the fallback's (zstd -19 on sampled blocks, extrapolated). Then a quick pass codes
-//!    each chunk with the smallest of pc, zstd at a fast level, or stored; if the circuit
+//!    the fallback's (the model-less file itself for inputs up to the sampled blocks'
+//!    size, else zstd -19 on sampled blocks, extrapolated; measured while training runs).
+//!    Then a quick pass codes each chunk with the smallest of pc, zstd at a fast level,
+//!    or stored; if the circuit
 //!    won every chunk and kept its promise, that file is the result. Otherwise the file is
 //!    compressed without a model (every chunk zstd -19 or stored) and, when the circuit was
 //!    promising, again with it at zstd -19, and the smaller file is kept. So pcz loses to
@@ -128,6 +130,10 @@ pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
 
 /// Compresses `input` with a self-trained circuit when that pays, else with the fallback
 /// codec alone. `note` hears progress messages.
+///
+/// Training and the fallback's measure ([`Fallback`]) are independent, so the measure runs
+/// on the thread pool while this thread trains: zstd -19 is single-threaded and, on a file
+/// of a few hundred KiB, costs about as much as training.
 pub fn compress(
     input: &[u8],
     options: &AutoOptions,
@@ -141,8 +147,13 @@ pub fn compress(
         None => (None, None),
     };
     let coded = residuals.as_deref().unwrap_or(body);
-    let best = policy::best_candidate(coded, &detected.widths, &plan, note)?;
-    let fallback_estimate = zstd_estimate(body)?;
+    let mut measured = None;
+    let best = rayon::in_place_scope(|scope| {
+        scope.spawn(|_| measured = Some(Fallback::measure(input, &detected, options)));
+        policy::best_candidate(coded, &detected.widths, &plan, note)
+    })?;
+    let fallback = measured.expect("the scope waits for its task")?;
+    let fallback_estimate = fallback.size();
     let promising = best
         .as_ref()
         .filter(|c| c.estimate < PROMISE * fallback_estimate);
@@ -154,11 +165,19 @@ pub fn compress(
         ));
         let quick = with_model(input, &detected, best, transform, QUICK_ZSTD_LEVEL, options)?;
         if quick.packed.len() as f64 <= PROMISE * fallback_estimate && all_pc(&quick.packed)? {
-            return Ok(quick);
+            return Ok(Outcome {
+                fallback_bytes: fallback.made().map(|f| f.packed.len()),
+                ..quick
+            });
         }
     }
-    note("compressing with the fallback codec".into());
-    let fallback = without_model(input, &detected, options)?;
+    let fallback = match fallback {
+        Fallback::Made(made) => made,
+        Fallback::Estimated(_) => {
+            note("compressing with the fallback codec".into());
+            without_model(input, &detected, options)?
+        }
+    };
     match promising {
         Some(best) => {
             let full = with_model(
@@ -179,6 +198,41 @@ pub fn compress(
             })
         }
         None => Ok(fallback),
+    }
+}
+
+/// What is known of the fallback's size before the circuit is tried.
+enum Fallback {
+    /// The model-less file itself: on an input of at most the sampled blocks' size,
+    /// estimating costs as much as making it, and it is needed whenever the circuit loses.
+    Made(Outcome),
+    /// zstd -19 on sampled blocks of the body, extrapolated ([`zstd_estimate`]).
+    Estimated(f64),
+}
+
+impl Fallback {
+    fn measure(input: &[u8], detected: &Detected, options: &AutoOptions) -> Result<Fallback> {
+        if input.len() <= ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES {
+            return Ok(Fallback::Made(without_model(input, detected, options)?));
+        }
+        Ok(Fallback::Estimated(zstd_estimate(
+            &input[detected.prefix_len..],
+        )?))
+    }
+
+    /// The fallback's size in bytes, exact or estimated.
+    fn size(&self) -> f64 {
+        match self {
+            Fallback::Made(made) => made.packed.len() as f64,
+            Fallback::Estimated(bytes) => *bytes,
+        }
+    }
+
+    fn made(&self) -> Option<&Outcome> {
+        match self {
+            Fallback::Made(made) => Some(made),
+            Fallback::Estimated(_) => None,
+        }
     }
 }
 

@@ -142,8 +142,9 @@ struct Scored {
 fn quantize(circuit: &Circuit, held: &Dataset, body_len: usize) -> Result<Scored> {
     let subset: Vec<usize> = (0..held.len()).step_by(CHOOSE_ON_EVERY).collect();
     let some = held.select(&subset);
-    let score = |quantization: Quantization, model_bytes: usize, on: &Dataset| -> Scored {
-        let bits_per_byte = circuit.quantized(quantization).params().bits_per_dim(on);
+    // `quantized` is `circuit` quantized as `quantization` says (compact::encode makes it).
+    let score = |quantized: &Circuit, quantization, model_bytes: usize, on: &Dataset| {
+        let bits_per_byte = quantized.params().bits_per_dim(on);
         let estimate =
             bits_per_byte * body_len as f64 / 8.0 + (model_bytes + MODEL_SECTION_OVERHEAD) as f64;
         Scored {
@@ -160,8 +161,8 @@ fn quantize(circuit: &Circuit, held: &Dataset, body_len: usize) -> Result<Scored
     let mut best: Option<Scored> = None;
     for bits in ROW_BITS {
         let quantization = with_floor(bits, FIRST_FLOOR);
-        let (_, bytes) = compact::encode(circuit, quantization)?;
-        let s = score(quantization, bytes.len(), &some);
+        let (quantized, bytes) = compact::encode(circuit, quantization)?;
+        let s = score(&quantized, quantization, bytes.len(), &some);
         if best.as_ref().is_none_or(|b| s.estimate < b.estimate) {
             best = Some(s);
         }
@@ -173,12 +174,14 @@ fn quantize(circuit: &Circuit, held: &Dataset, body_len: usize) -> Result<Scored
         .filter(|&f| f > bits && f <= MAX_SCALE_BITS)
     {
         // The compact model's size does not depend on the floor.
-        let s = score(with_floor(bits, floor), model_bytes, &some);
+        let q = with_floor(bits, floor);
+        let s = score(&circuit.quantized(q), q, model_bytes, &some);
         if s.estimate < best.estimate {
             best = s;
         }
     }
-    Ok(score(best.quantization, model_bytes, held))
+    let q = best.quantization;
+    Ok(score(&circuit.quantized(q), q, model_bytes, held))
 }
 
 /// Structure (Chow-Liu tree on a subsample) and a few EM epochs.
