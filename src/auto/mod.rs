@@ -13,7 +13,9 @@
 //!    which keeps emission tables of narrow variables (DNA, small-maxval images) small.
 //! 3. **Safety**: the circuit is used only when its estimate is below [`PROMISE`] times
 //!    the fallback's (the model-less file itself for inputs up to the sampled blocks'
-//!    size, else zstd -19 on sampled blocks, extrapolated; measured while training runs).
+//!    size and plain bytes up to 4 MiB, else zstd -19 on sampled blocks, extrapolated;
+//!    measured while training runs). Training stops early when a candidate is far above
+//!    a fast zstd level's estimate.
 //!    Then a quick pass codes each chunk with the smallest of pc, zstd at a fast level,
 //!    or stored; if the circuit
 //!    won every chunk and kept its promise, that file is the result. Otherwise the file is
@@ -43,9 +45,19 @@ const QUICK_ZSTD_LEVEL: i32 = 9;
 /// The circuit must promise at most this fraction of the fallback's estimated size.
 const PROMISE: f64 = 0.97;
 
+/// Training stops after a candidate whose estimate is above this multiple of a fast zstd
+/// level's estimate ([`GIVE_UP_ZSTD_LEVEL`], which takes milliseconds): the fallback
+/// (zstd -19) is smaller still, so the circuit would need the remaining candidates to do
+/// far better than the likeliest one.
+const GIVE_UP: f64 = 1.5;
+const GIVE_UP_ZSTD_LEVEL: i32 = 3;
+
 /// Blocks sampled to estimate the fallback's size, and their size.
 const ESTIMATE_BLOCKS: usize = 2;
 const ESTIMATE_BLOCK_BYTES: usize = 256 << 10;
+
+/// Plain bytes up to this size get the fallback made beside training ([`Fallback::Made`]).
+const BYTES_MADE_FIRST: usize = 4 << 20;
 
 /// Bytes of records per chunk when a model is used, at most: large enough for zstd to do
 /// well on chunks where it beats the model.
@@ -147,10 +159,11 @@ pub fn compress(
         None => (None, None),
     };
     let coded = residuals.as_deref().unwrap_or(body);
+    let give_up = GIVE_UP * zstd_estimate(body, GIVE_UP_ZSTD_LEVEL)?;
     let mut measured = None;
     let best = rayon::in_place_scope(|scope| {
         scope.spawn(|_| measured = Some(Fallback::measure(input, &detected, options)));
-        policy::best_candidate(coded, &detected.widths, &plan, note)
+        policy::best_candidate(coded, &detected.widths, &plan, give_up, note)
     })?;
     let fallback = measured.expect("the scope waits for its task")?;
     let fallback_estimate = fallback.size();
@@ -204,7 +217,10 @@ pub fn compress(
 /// What is known of the fallback's size before the circuit is tried.
 enum Fallback {
     /// The model-less file itself: on an input of at most the sampled blocks' size,
-    /// estimating costs as much as making it, and it is needed whenever the circuit loses.
+    /// estimating costs as much as making it, and it is needed whenever the circuit loses;
+    /// so is it on plain bytes of at most [`BYTES_MADE_FIRST`], where the circuit mostly
+    /// loses (text, DNA text, mixed binaries) and making the file beside training beats
+    /// making it after.
     Made(Outcome),
     /// zstd -19 on sampled blocks of the body, extrapolated ([`zstd_estimate`]).
     Estimated(f64),
@@ -212,11 +228,14 @@ enum Fallback {
 
 impl Fallback {
     fn measure(input: &[u8], detected: &Detected, options: &AutoOptions) -> Result<Fallback> {
-        if input.len() <= ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES {
+        let small = input.len() <= ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES;
+        if small || (detected.kind == Kind::Bytes && input.len() <= BYTES_MADE_FIRST) {
             return Ok(Fallback::Made(without_model(input, detected, options)?));
         }
+        let body = &input[detected.prefix_len..];
         Ok(Fallback::Estimated(zstd_estimate(
-            &input[detected.prefix_len..],
+            body,
+            FALLBACK_ZSTD_LEVEL,
         )?))
     }
 
@@ -370,16 +389,16 @@ fn all_pc(packed: &[u8]) -> Result<bool> {
     Ok(!chunks.is_empty() && chunks.iter().all(|c| c.codec == container::Codec::Pc))
 }
 
-/// The fallback's size on `body`, extrapolated from zstd on a few evenly spaced blocks.
-fn zstd_estimate(body: &[u8]) -> Result<f64> {
+/// The size of `body` through zstd at `level`, extrapolated from a few evenly spaced blocks.
+fn zstd_estimate(body: &[u8], level: i32) -> Result<f64> {
     if body.len() <= ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES {
-        return Ok(zstd::bulk::compress(body, FALLBACK_ZSTD_LEVEL)?.len() as f64);
+        return Ok(zstd::bulk::compress(body, level)?.len() as f64);
     }
     let stride = body.len() / ESTIMATE_BLOCKS;
     let mut coded = 0;
     for b in 0..ESTIMATE_BLOCKS {
         let block = &body[b * stride..b * stride + ESTIMATE_BLOCK_BYTES];
-        coded += zstd::bulk::compress(block, FALLBACK_ZSTD_LEVEL)?.len();
+        coded += zstd::bulk::compress(block, level)?.len();
     }
     let sampled = (ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES) as f64;
     Ok(coded as f64 * body.len() as f64 / sampled)

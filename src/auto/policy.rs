@@ -56,13 +56,16 @@ pub struct Candidate {
     pub estimate: f64,
 }
 
-/// Trains every candidate of `plan` over `widths` on `body` (the bytes after the prefix)
+/// Trains the candidates of `plan` over `widths` on `body` (the bytes after the prefix)
 /// and returns the one with the smallest estimate, or `None` when no width leaves enough
-/// records. `note` hears what is being tried.
+/// records. Stops early, after any candidate, when the best estimate so far is above
+/// `give_up` bytes: the first candidate is the likeliest, and on data where it is far
+/// behind the fallback (text) the others lose too. `note` hears what is being tried.
 pub fn best_candidate(
     body: &[u8],
     widths: &[usize],
     plan: &Plan,
+    give_up: f64,
     note: &mut dyn FnMut(String),
 ) -> Result<Option<Candidate>> {
     let mut best: Option<Candidate> = None;
@@ -72,8 +75,16 @@ pub fn best_candidate(
             let Some(c) = train_candidate(body, d, m, plan)? else {
                 continue;
             };
+            note(format!(
+                "record size {d}, {m} hidden states: {:.0} bytes estimated",
+                c.estimate
+            ));
             if best.as_ref().is_none_or(|b| c.estimate < b.estimate) {
                 best = Some(c);
+            }
+            if best.as_ref().is_some_and(|b| b.estimate > give_up) {
+                note(format!("giving up the circuit: above {give_up:.0} bytes"));
+                return Ok(best);
             }
         }
     }
