@@ -55,8 +55,16 @@ impl Isa {
 /// each sum in ascending k from 0.0 (the order the format fixes). Returns the sum of `out`
 /// in ascending index order.
 pub(crate) fn mix(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
+    if out.len() <= SHORT {
+        return mix_blocked::<16>(w, rows, out);
+    }
     mix_with(Isa::detect(), w, rows, out)
 }
+
+/// Vectors this short (the M of small self-trained models) are handled inline: calling a
+/// kernel compiled for another instruction set cannot be inlined and costs more than the
+/// few operations it would save.
+const SHORT: usize = 4;
 
 fn mix_with(isa: Isa, w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
     match isa {
@@ -205,6 +213,9 @@ fn blocks4<const L: usize>(
 
 /// `v[i] /= s` for every i (a true IEEE division each, never a multiply by 1/s).
 pub(crate) fn divide(v: &mut [f64], s: f64) {
+    if v.len() <= SHORT {
+        return divide_body(v, s);
+    }
     match Isa::detect() {
         Isa::Portable => divide_body(v, s),
         // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
