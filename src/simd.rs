@@ -301,24 +301,30 @@ impl Operands<'_> {
     }
 }
 
-/// `c = a x` (row-major rows x width) for [`Operands`] whose width is a multiple of 8: each
-/// entry the sum over t of `a[i][t] * x[t][l]` in ascending t from 0.0, one rounding per
-/// product and per addition (no fused multiply-add), so every instruction set gives the
-/// same bits. The vector kernels keep tiles of `c` (8 x 32 for AVX-512, 4 x 16 for AVX2) in
-/// registers.
+/// `c = a x` (row-major rows x width) for [`Operands`]: each entry the sum over t of
+/// `a[i][t] * x[t][l]` in ascending t from 0.0, one rounding per product and per addition
+/// (no fused multiply-add), so every instruction set gives the same bits. The vector
+/// kernels keep tiles of `c` (8 x 32 for AVX-512, 4 x 16 for AVX2) in registers; widths
+/// that are not a multiple of 8 (small hidden sizes) take the portable loop.
 pub(crate) fn product(ops: Operands, c: &mut [f32]) {
     product_with(Isa::detect(), ops, c)
 }
 
 fn product_with(isa: Isa, ops: Operands, c: &mut [f32]) {
     assert!(
-        ops.width.is_multiple_of(8)
-            && ops.depth > 0
+        ops.depth > 0
             && ops.a.len().is_multiple_of(ops.depth)
             && ops.x.len() >= ops.depth * ops.width
             && c.len() >= ops.rows() * ops.width,
         "product: operand sizes"
     );
+    if !ops.width.is_multiple_of(8) {
+        return match ops.width {
+            2 => product_narrow::<2>(ops, c),
+            4 => product_narrow::<4>(ops, c),
+            _ => product_portable(ops, c),
+        };
+    }
     match isa {
         Isa::Portable => product_portable(ops, c),
         // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
@@ -340,6 +346,19 @@ fn product_portable(ops: Operands, c: &mut [f32]) {
             let [a] = ops.left::<1>(i, t);
             row.iter_mut().zip(xr).for_each(|(s, &x)| *s += a * x);
         }
+    }
+}
+
+/// [`product_portable`] for a width known at compile time (the M = 2 or 4 of small
+/// models): each row of `c` accumulated in registers, in the same order.
+fn product_narrow<const W: usize>(ops: Operands, c: &mut [f32]) {
+    for (i, row) in c.chunks_exact_mut(W).take(ops.rows()).enumerate() {
+        let mut acc = [0.0f32; W];
+        for (t, xr) in ops.x.chunks_exact(W).take(ops.depth).enumerate() {
+            let [a] = ops.left::<1>(i, t);
+            acc.iter_mut().zip(xr).for_each(|(s, &x)| *s += a * x);
+        }
+        row.copy_from_slice(&acc);
     }
 }
 
@@ -693,7 +712,11 @@ mod tests {
         let random = (0..200).map(|_| {
             let rows = 1 + rng.below(40) as usize;
             let depth = 1 + rng.below(40) as usize;
-            (rows, depth, 8 * (1 + rng.below(9) as usize))
+            let width = match rng.below(3) {
+                0 => 1 + rng.below(7) as usize,
+                _ => 8 * (1 + rng.below(9) as usize),
+            };
+            (rows, depth, width)
         });
         let shapes: Vec<_> = fixed.into_iter().chain(random).collect();
         for (rows, depth, width) in shapes {
