@@ -246,3 +246,39 @@ fn fit(train: &Dataset, m: usize, plan: &Plan) -> Result<Circuit> {
     let (circuit, _) = learn::train(&initial, train, None, &options, &mut |_| {})?;
     Ok(circuit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records of 4 bytes whose bytes follow one another (a circuit learns them well).
+    fn body() -> Vec<u8> {
+        let mut rng = Rng::new(9);
+        (0..600)
+            .flat_map(|_| {
+                let x = rng.below(200) as u8;
+                [x, x + 1, x / 2, x + 3]
+            })
+            .collect()
+    }
+
+    /// The notes of one `best_candidate` run that say a candidate was scored.
+    fn scored(body: &[u8], give_up: f64) -> (Candidate, usize) {
+        let plan = Plan::for_level(3).unwrap();
+        let mut notes = Vec::new();
+        let best = best_candidate(body, &[4, 8], &plan, give_up, &mut |m| notes.push(m));
+        let count = notes.iter().filter(|m| m.ends_with("estimated")).count();
+        (best.unwrap().unwrap(), count)
+    }
+
+    #[test]
+    fn training_gives_up_after_the_first_candidate_far_behind() {
+        let body = body();
+        let (first, count) = scored(&body, 0.0);
+        assert_eq!((first.record_size, first.circuit.hidden()), (4, 2));
+        assert_eq!(count, 1);
+        let (best, count) = scored(&body, f64::INFINITY);
+        assert_eq!(count, 4, "2 widths x 2 hidden sizes at level 3");
+        assert!(best.estimate <= first.estimate);
+    }
+}
