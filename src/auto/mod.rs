@@ -119,7 +119,8 @@ pub struct Outcome {
     /// The embedded model, if the container has one.
     pub model: Option<ModelSummary>,
     /// Size of the container without a model (fallback codec and stored chunks only), when
-    /// it was made (it is skipped when the circuit wins every chunk by a clear margin).
+    /// it was made: always for inputs up to 512 KiB and plain bytes up to 4 MiB, otherwise
+    /// only when the circuit did not win every chunk by a clear margin.
     pub fallback_bytes: Option<usize>,
 }
 
