@@ -55,8 +55,16 @@ impl Isa {
 /// each sum in ascending k from 0.0 (the order the format fixes). Returns the sum of `out`
 /// in ascending index order.
 pub(crate) fn mix(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
+    if out.len() <= SHORT {
+        return mix_blocked::<16>(w, rows, out);
+    }
     mix_with(Isa::detect(), w, rows, out)
 }
+
+/// Vectors this short (the M of small self-trained models) are handled inline: calling a
+/// kernel compiled for another instruction set cannot be inlined and costs more than the
+/// few operations it would save.
+const SHORT: usize = 4;
 
 fn mix_with(isa: Isa, w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
     match isa {
@@ -76,6 +84,11 @@ fn mix_with(isa: Isa, w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
 /// ascending sum of that output. Bit-identical to calling [`mix`] for each, but four at a
 /// time share every row block loaded from memory (the M x K emission table of a variable is
 /// larger than L1, so one vector at a time is bound by its loads).
+///
+/// The sums are taken afterwards from `out`, eight outputs side by side ([`row_sums`]):
+/// each is a serial chain of K additions, and summing inside the product kernel (four
+/// chains, each lane moved out of its vector register by a shuffle) was most of its time
+/// for small M.
 pub(crate) fn mix_many<'a>(
     weights: impl Fn(usize) -> &'a [f64],
     rows: &[f64],
@@ -84,7 +97,19 @@ pub(crate) fn mix_many<'a>(
     width: usize,
     sums: &mut [f64],
 ) {
-    let isa = Isa::detect();
+    let outputs = Group { out, stride, width };
+    mix_many_with(Isa::detect(), weights, rows, outputs, sums)
+}
+
+/// [`mix_many`] with the outputs of all the weight vectors (not only four) as a [`Group`].
+fn mix_many_with<'a>(
+    isa: Isa,
+    weights: impl Fn(usize) -> &'a [f64],
+    rows: &[f64],
+    outputs: Group,
+    sums: &mut [f64],
+) {
+    let Group { out, stride, width } = outputs;
     let whole = sums.len() / 4 * 4;
     for g in (0..whole).step_by(4) {
         let w = [weights(g), weights(g + 1), weights(g + 2), weights(g + 3)];
@@ -93,42 +118,68 @@ pub(crate) fn mix_many<'a>(
             stride,
             width,
         };
-        mix4_with(isa, w, rows, group, &mut sums[g..g + 4]);
+        mix4_with(isa, w, rows, group);
+    }
+    let eights = whole / 8 * 8;
+    for g in (0..eights).step_by(8) {
+        row_sums::<8>(&out[g * stride..], stride, width, &mut sums[g..g + 8]);
+    }
+    if eights < whole {
+        row_sums::<4>(
+            &out[eights * stride..],
+            stride,
+            width,
+            &mut sums[eights..whole],
+        );
     }
     for (i, sum) in sums.iter_mut().enumerate().skip(whole) {
         *sum = mix_with(isa, weights(i), rows, &mut out[i * stride..][..width]);
     }
 }
 
-/// Where four outputs of [`mix_many`] go: output g is `out[g * stride..][..width]`.
+/// Where the outputs of [`mix_many`] go: output g is `out[g * stride..][..width]`.
 struct Group<'o> {
     out: &'o mut [f64],
     stride: usize,
     width: usize,
 }
 
-fn mix4_with(isa: Isa, w: [&[f64]; 4], rows: &[f64], group: Group, sums: &mut [f64]) {
+fn mix4_with(isa: Isa, w: [&[f64]; 4], rows: &[f64], group: Group) {
     match isa {
-        Isa::Portable => mix4::<4>(w, rows, group, sums),
+        Isa::Portable => mix4::<4>(w, rows, group),
         // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
         // on the running CPU.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { x86::mix4_avx2(w, rows, group, sums) },
+        Isa::Avx2 => unsafe { x86::mix4_avx2(w, rows, group) },
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::mix4_avx512(w, rows, group, sums) },
+        Isa::Avx512 => unsafe { x86::mix4_avx512(w, rows, group) },
     }
 }
 
-/// The body of [`mix_many`] for four vectors: blocks of `L` outputs of all four (4 x `L`
+/// The products of [`mix_many`] for four vectors: blocks of `L` outputs of all four (4 x `L`
 /// accumulators: half the target's vector registers), then the tail one output at a time.
 #[inline(always)]
-fn mix4<const L: usize>(w: [&[f64]; 4], rows: &[f64], mut group: Group, sums: &mut [f64]) {
+fn mix4<const L: usize>(w: [&[f64]; 4], rows: &[f64], mut group: Group) {
     let m = w[0].len();
     let w: [&[f64]; 4] = [&w[0][..m], &w[1][..m], &w[2][..m], &w[3][..m]];
-    sums[..4].fill(0.0);
-    let start = blocks4::<L>(&w, rows, 0, &mut group, sums);
-    blocks4::<1>(&w, rows, start, &mut group, sums);
+    let start = blocks4::<L>(&w, rows, 0, &mut group);
+    blocks4::<1>(&w, rows, start, &mut group);
+}
+
+/// `sums[i]` = the sum of `out[i * stride..][..width]` in ascending index order from 0.0,
+/// for i < `N`: the `N` serial chains advance side by side, so the adder overlaps them
+/// instead of waiting on one.
+#[inline(always)]
+fn row_sums<const N: usize>(out: &[f64], stride: usize, width: usize, sums: &mut [f64]) {
+    let rows: [&[f64]; N] = std::array::from_fn(|i| &out[i * stride..][..width]);
+    let mut s = [0.0f64; N];
+    for a in 0..width {
+        for (si, row) in s.iter_mut().zip(&rows) {
+            *si += row[a];
+        }
+    }
+    sums[..N].copy_from_slice(&s);
 }
 
 /// Fills the four outputs of `group` from `start` on in whole blocks of `L`; returns where
@@ -139,7 +190,6 @@ fn blocks4<const L: usize>(
     rows: &[f64],
     start: usize,
     group: &mut Group,
-    sums: &mut [f64],
 ) -> usize {
     let (m, width, stride) = (w[0].len(), group.width, group.stride);
     let end = start + (width - start) / L * L;
@@ -154,11 +204,8 @@ fn blocks4<const L: usize>(
                 }
             }
         }
-        for (g, (sum, acc_g)) in sums.iter_mut().zip(&acc).enumerate() {
+        for (g, acc_g) in acc.iter().enumerate() {
             group.out[g * stride + from..][..L].copy_from_slice(acc_g);
-            for &x in acc_g {
-                *sum += x;
-            }
         }
     }
     end
@@ -166,6 +213,9 @@ fn blocks4<const L: usize>(
 
 /// `v[i] /= s` for every i (a true IEEE division each, never a multiply by 1/s).
 pub(crate) fn divide(v: &mut [f64], s: f64) {
+    if v.len() <= SHORT {
+        return divide_body(v, s);
+    }
     match Isa::detect() {
         Isa::Portable => divide_body(v, s),
         // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
@@ -251,24 +301,30 @@ impl Operands<'_> {
     }
 }
 
-/// `c = a x` (row-major rows x width) for [`Operands`] whose width is a multiple of 8: each
-/// entry the sum over t of `a[i][t] * x[t][l]` in ascending t from 0.0, one rounding per
-/// product and per addition (no fused multiply-add), so every instruction set gives the
-/// same bits. The vector kernels keep tiles of `c` (8 x 32 for AVX-512, 4 x 16 for AVX2) in
-/// registers.
+/// `c = a x` (row-major rows x width) for [`Operands`]: each entry the sum over t of
+/// `a[i][t] * x[t][l]` in ascending t from 0.0, one rounding per product and per addition
+/// (no fused multiply-add), so every instruction set gives the same bits. The vector
+/// kernels keep tiles of `c` (8 x 32 for AVX-512, 4 x 16 for AVX2) in registers; widths
+/// that are not a multiple of 8 (small hidden sizes) take the portable loop.
 pub(crate) fn product(ops: Operands, c: &mut [f32]) {
     product_with(Isa::detect(), ops, c)
 }
 
 fn product_with(isa: Isa, ops: Operands, c: &mut [f32]) {
     assert!(
-        ops.width.is_multiple_of(8)
-            && ops.depth > 0
+        ops.depth > 0
             && ops.a.len().is_multiple_of(ops.depth)
             && ops.x.len() >= ops.depth * ops.width
             && c.len() >= ops.rows() * ops.width,
         "product: operand sizes"
     );
+    if !ops.width.is_multiple_of(8) {
+        return match ops.width {
+            2 => product_narrow::<2>(ops, c),
+            4 => product_narrow::<4>(ops, c),
+            _ => product_portable(ops, c),
+        };
+    }
     match isa {
         Isa::Portable => product_portable(ops, c),
         // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
@@ -290,6 +346,19 @@ fn product_portable(ops: Operands, c: &mut [f32]) {
             let [a] = ops.left::<1>(i, t);
             row.iter_mut().zip(xr).for_each(|(s, &x)| *s += a * x);
         }
+    }
+}
+
+/// [`product_portable`] for a width known at compile time (the M = 2 or 4 of small
+/// models): each row of `c` accumulated in registers, in the same order.
+fn product_narrow<const W: usize>(ops: Operands, c: &mut [f32]) {
+    for (i, row) in c.chunks_exact_mut(W).take(ops.rows()).enumerate() {
+        let mut acc = [0.0f32; W];
+        for (t, xr) in ops.x.chunks_exact(W).take(ops.depth).enumerate() {
+            let [a] = ops.left::<1>(i, t);
+            acc.iter_mut().zip(xr).for_each(|(s, &x)| *s += a * x);
+        }
+        row.copy_from_slice(&acc);
     }
 }
 
@@ -419,13 +488,13 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2")]
-    pub(super) fn mix4_avx2(w: [&[f64]; 4], rows: &[f64], group: Group, sums: &mut [f64]) {
-        mix4::<8>(w, rows, group, sums)
+    pub(super) fn mix4_avx2(w: [&[f64]; 4], rows: &[f64], group: Group) {
+        mix4::<8>(w, rows, group)
     }
 
     #[target_feature(enable = "avx512f")]
-    pub(super) fn mix4_avx512(w: [&[f64]; 4], rows: &[f64], group: Group, sums: &mut [f64]) {
-        mix4::<32>(w, rows, group, sums)
+    pub(super) fn mix4_avx512(w: [&[f64]; 4], rows: &[f64], group: Group) {
+        mix4::<32>(w, rows, group)
     }
 
     #[target_feature(enable = "avx2")]
@@ -593,17 +662,26 @@ mod tests {
                 .map(|_| (0..m).map(|_| rng.next_f64()).collect())
                 .collect();
             let rows: Vec<f64> = (0..m * width).map(|_| rng.next_f64()).collect();
-            let mut want = vec![0.0; n * width];
+            // Outputs spaced wider than their width on odd trials, as the codec does.
+            let stride = width + trial % 2 * 5;
+            let mut want = vec![0.0; n * stride];
             let want_sums: Vec<f64> = ws
                 .iter()
-                .zip(want.chunks_mut(width))
-                .map(|(w, o)| plain_mix(w, &rows, o))
+                .zip(want.chunks_mut(stride))
+                .map(|(w, o)| plain_mix(w, &rows, &mut o[..width]))
                 .collect();
-            let mut got = vec![f64::NAN; n * width];
-            let mut sums = vec![f64::NAN; n];
-            mix_many(|i| &ws[i], &rows, &mut got, width, width, &mut sums);
-            assert_eq!(bits(&got), bits(&want), "m={m} width={width} n={n}");
-            assert_eq!(bits(&sums), bits(&want_sums));
+            for isa in isas() {
+                let mut got = vec![0.0; n * stride];
+                let mut sums = vec![f64::NAN; n];
+                let outputs = Group {
+                    out: &mut got,
+                    stride,
+                    width,
+                };
+                mix_many_with(isa, |i| &ws[i], &rows, outputs, &mut sums);
+                assert_eq!(bits(&got), bits(&want), "{isa:?} m={m} width={width} n={n}");
+                assert_eq!(bits(&sums), bits(&want_sums), "{isa:?}");
+            }
         }
     }
 
@@ -634,7 +712,11 @@ mod tests {
         let random = (0..200).map(|_| {
             let rows = 1 + rng.below(40) as usize;
             let depth = 1 + rng.below(40) as usize;
-            (rows, depth, 8 * (1 + rng.below(9) as usize))
+            let width = match rng.below(3) {
+                0 => 1 + rng.below(7) as usize,
+                _ => 8 * (1 + rng.below(9) as usize),
+            };
+            (rows, depth, width)
         });
         let shapes: Vec<_> = fixed.into_iter().chain(random).collect();
         for (rows, depth, width) in shapes {

@@ -12,8 +12,12 @@
 //!    plus its compact size. The alphabet of each variable is its largest value + 1,
 //!    which keeps emission tables of narrow variables (DNA, small-maxval images) small.
 //! 3. **Safety**: the circuit is used only when its estimate is below [`PROMISE`] times
-//!    the fallback's (zstd -19 on sampled blocks, extrapolated). Then a quick pass codes
-//!    each chunk with the smallest of pc, zstd at a fast level, or stored; if the circuit
+//!    the fallback's (the model-less file itself for inputs up to the sampled blocks'
+//!    size and plain bytes up to 4 MiB, else zstd -19 on sampled blocks, extrapolated;
+//!    measured while training runs). Training stops early when a candidate is far above
+//!    a fast zstd level's estimate.
+//!    Then a quick pass codes each chunk with the smallest of pc, zstd at a fast level,
+//!    or stored; if the circuit
 //!    won every chunk and kept its promise, that file is the result. Otherwise the file is
 //!    compressed without a model (every chunk zstd -19 or stored) and, when the circuit was
 //!    promising, again with it at zstd -19, and the smaller file is kept. So pcz loses to
@@ -41,9 +45,19 @@ const QUICK_ZSTD_LEVEL: i32 = 9;
 /// The circuit must promise at most this fraction of the fallback's estimated size.
 const PROMISE: f64 = 0.97;
 
+/// Training stops after a candidate whose estimate is above this multiple of a fast zstd
+/// level's estimate ([`GIVE_UP_ZSTD_LEVEL`], which takes milliseconds): the fallback
+/// (zstd -19) is smaller still, so the circuit would need the remaining candidates to do
+/// far better than the likeliest one.
+const GIVE_UP: f64 = 1.5;
+const GIVE_UP_ZSTD_LEVEL: i32 = 3;
+
 /// Blocks sampled to estimate the fallback's size, and their size.
 const ESTIMATE_BLOCKS: usize = 2;
 const ESTIMATE_BLOCK_BYTES: usize = 256 << 10;
+
+/// Plain bytes up to this size get the fallback made beside training ([`Fallback::Made`]).
+const BYTES_MADE_FIRST: usize = 4 << 20;
 
 /// Bytes of records per chunk when a model is used, at most: large enough for zstd to do
 /// well on chunks where it beats the model.
@@ -105,7 +119,8 @@ pub struct Outcome {
     /// The embedded model, if the container has one.
     pub model: Option<ModelSummary>,
     /// Size of the container without a model (fallback codec and stored chunks only), when
-    /// it was made (it is skipped when the circuit wins every chunk by a clear margin).
+    /// it was made: always for inputs up to 512 KiB and plain bytes up to 4 MiB, otherwise
+    /// only when the circuit did not win every chunk by a clear margin.
     pub fallback_bytes: Option<usize>,
 }
 
@@ -128,6 +143,10 @@ pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
 
 /// Compresses `input` with a self-trained circuit when that pays, else with the fallback
 /// codec alone. `note` hears progress messages.
+///
+/// Training and the fallback's measure ([`Fallback`]) are independent, so the measure runs
+/// on the thread pool while this thread trains: zstd -19 is single-threaded and, on a file
+/// of a few hundred KiB, costs about as much as training.
 pub fn compress(
     input: &[u8],
     options: &AutoOptions,
@@ -141,8 +160,14 @@ pub fn compress(
         None => (None, None),
     };
     let coded = residuals.as_deref().unwrap_or(body);
-    let best = policy::best_candidate(coded, &detected.widths, &plan, note)?;
-    let fallback_estimate = zstd_estimate(body)?;
+    let give_up = GIVE_UP * zstd_estimate(body, GIVE_UP_ZSTD_LEVEL)?;
+    let mut measured = None;
+    let best = rayon::in_place_scope(|scope| {
+        scope.spawn(|_| measured = Some(Fallback::measure(input, &detected, options)));
+        policy::best_candidate(coded, &detected.widths, &plan, give_up, note)
+    })?;
+    let fallback = measured.expect("the scope waits for its task")?;
+    let fallback_estimate = fallback.size();
     let promising = best
         .as_ref()
         .filter(|c| c.estimate < PROMISE * fallback_estimate);
@@ -154,11 +179,19 @@ pub fn compress(
         ));
         let quick = with_model(input, &detected, best, transform, QUICK_ZSTD_LEVEL, options)?;
         if quick.packed.len() as f64 <= PROMISE * fallback_estimate && all_pc(&quick.packed)? {
-            return Ok(quick);
+            return Ok(Outcome {
+                fallback_bytes: fallback.made().map(|f| f.packed.len()),
+                ..quick
+            });
         }
     }
-    note("compressing with the fallback codec".into());
-    let fallback = without_model(input, &detected, options)?;
+    let fallback = match fallback {
+        Fallback::Made(made) => made,
+        Fallback::Estimated(_) => {
+            note("compressing with the fallback codec".into());
+            without_model(input, &detected, options)?
+        }
+    };
     match promising {
         Some(best) => {
             let full = with_model(
@@ -179,6 +212,47 @@ pub fn compress(
             })
         }
         None => Ok(fallback),
+    }
+}
+
+/// What is known of the fallback's size before the circuit is tried.
+enum Fallback {
+    /// The model-less file itself: on an input of at most the sampled blocks' size,
+    /// estimating costs as much as making it, and it is needed whenever the circuit loses;
+    /// so is it on plain bytes of at most [`BYTES_MADE_FIRST`], where the circuit mostly
+    /// loses (text, DNA text, mixed binaries) and making the file beside training beats
+    /// making it after.
+    Made(Outcome),
+    /// zstd -19 on sampled blocks of the body, extrapolated ([`zstd_estimate`]).
+    Estimated(f64),
+}
+
+impl Fallback {
+    fn measure(input: &[u8], detected: &Detected, options: &AutoOptions) -> Result<Fallback> {
+        let small = input.len() <= ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES;
+        if small || (detected.kind == Kind::Bytes && input.len() <= BYTES_MADE_FIRST) {
+            return Ok(Fallback::Made(without_model(input, detected, options)?));
+        }
+        let body = &input[detected.prefix_len..];
+        Ok(Fallback::Estimated(zstd_estimate(
+            body,
+            FALLBACK_ZSTD_LEVEL,
+        )?))
+    }
+
+    /// The fallback's size in bytes, exact or estimated.
+    fn size(&self) -> f64 {
+        match self {
+            Fallback::Made(made) => made.packed.len() as f64,
+            Fallback::Estimated(bytes) => *bytes,
+        }
+    }
+
+    fn made(&self) -> Option<&Outcome> {
+        match self {
+            Fallback::Made(made) => Some(made),
+            Fallback::Estimated(_) => None,
+        }
     }
 }
 
@@ -316,16 +390,16 @@ fn all_pc(packed: &[u8]) -> Result<bool> {
     Ok(!chunks.is_empty() && chunks.iter().all(|c| c.codec == container::Codec::Pc))
 }
 
-/// The fallback's size on `body`, extrapolated from zstd on a few evenly spaced blocks.
-fn zstd_estimate(body: &[u8]) -> Result<f64> {
+/// The size of `body` through zstd at `level`, extrapolated from a few evenly spaced blocks.
+fn zstd_estimate(body: &[u8], level: i32) -> Result<f64> {
     if body.len() <= ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES {
-        return Ok(zstd::bulk::compress(body, FALLBACK_ZSTD_LEVEL)?.len() as f64);
+        return Ok(zstd::bulk::compress(body, level)?.len() as f64);
     }
     let stride = body.len() / ESTIMATE_BLOCKS;
     let mut coded = 0;
     for b in 0..ESTIMATE_BLOCKS {
         let block = &body[b * stride..b * stride + ESTIMATE_BLOCK_BYTES];
-        coded += zstd::bulk::compress(block, FALLBACK_ZSTD_LEVEL)?.len();
+        coded += zstd::bulk::compress(block, level)?.len();
     }
     let sampled = (ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES) as f64;
     Ok(coded as f64 * body.len() as f64 / sampled)

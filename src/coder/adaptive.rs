@@ -50,7 +50,11 @@ impl Tables {
         for (w, &n) in q.iter_mut().zip(&self.counts[ctx]) {
             *w = f64::from(n);
         }
-        self.cdf.quantize(&q);
+        // The counts are integers summing to at most LIMIT + INCREMENT, so their `f64` sum
+        // is exact in any order: the kept integer sum is the quantizer's step 1, without
+        // its serial chain of additions (the compact model codes every weight this way).
+        debug_assert_eq!(self.sums[ctx], self.counts[ctx].iter().sum::<u32>());
+        self.cdf.quantize_summed(&q, f64::from(self.sums[ctx]));
         &self.cdf
     }
 

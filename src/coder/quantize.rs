@@ -71,7 +71,8 @@ impl Cdf {
     pub fn quantize_summed(&mut self, q: &[f64], s: f64) {
         let k = q.len();
         debug_assert!((2..=256).contains(&k), "alphabet of {k}");
-        self.freq.clear();
+        // Every entry is written below (by the scaled weights, else the uniform ones), so
+        // the table is only resized, not cleared: zeroing it per symbol showed in profiles.
         self.freq.resize(k, 0);
         let tally = (s > 0.0)
             .then(|| scaled(q, s, &mut self.freq))
