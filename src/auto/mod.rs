@@ -119,6 +119,7 @@ pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
         prefix_len: 0,
         widths: width::candidates(input),
         transforms: Vec::new(),
+        row: 0,
     });
     if let Some(d) = record_size {
         detected.widths = vec![d];
@@ -232,6 +233,7 @@ fn with_model(
             zstd_level,
             transform,
             png_pixels: options.png_pixels,
+            row: detected.row,
             ..Default::default()
         },
     )?;
@@ -309,11 +311,14 @@ fn chunk_bytes(len: usize) -> usize {
     (len / CHUNKS_AIMED_AT).clamp(MIN_CHUNK_BYTES, MODEL_CHUNK_BYTES)
 }
 
-/// True when every chunk of `packed` uses the circuit codec.
+/// True when every chunk of `packed` uses a circuit codec (pc or pcmix).
 fn all_pc(packed: &[u8]) -> Result<bool> {
     let parsed = container::parse(packed, &container::Limits::default())?;
     let chunks = &parsed.header.chunks;
-    Ok(!chunks.is_empty() && chunks.iter().all(|c| c.codec == container::Codec::Pc))
+    Ok(!chunks.is_empty()
+        && chunks
+            .iter()
+            .all(|c| matches!(c.codec, container::Codec::Pc | container::Codec::Pcmix)))
 }
 
 /// The fallback's size on `body`, extrapolated from zstd on a few evenly spaced blocks.
