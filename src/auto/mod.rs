@@ -11,10 +11,12 @@
 //!    model section, and scored (quantized, as the decoder will see it) on held-out records
 //!    plus its compact size. The alphabet of each variable is its largest value + 1,
 //!    which keeps emission tables of narrow variables (DNA, small-maxval images) small.
-//! 3. **Safety**: the circuit is used only when its estimate is below [`PROMISE`] times
-//!    the fallback's (zstd -19 on sampled blocks, extrapolated). Then a quick pass codes
-//!    each chunk with the smallest of pc, zstd at a fast level, or stored; if the circuit
-//!    won every chunk and kept its promise, that file is the result. Otherwise the file is
+//! 3. **Safety**: the circuit is tried only when its estimate (of the `pc` codec) is below
+//!    [`TRY_MODEL_BELOW`] times the fallback's (zstd -19 on sampled blocks, extrapolated):
+//!    the `pcmix` codec, which the estimate does not see, often gains the rest. Then a
+//!    quick pass codes each chunk with the smallest of pc, pcmix, zstd at a fast level, or
+//!    stored; if the circuit won every chunk and kept its promise ([`PROMISE`] times the
+//!    fallback's estimate), that file is the result. Otherwise the file is
 //!    compressed without a model (every chunk zstd -19 or stored) and, when the circuit was
 //!    promising, again with it at zstd -19, and the smaller file is kept. So pcz loses to
 //!    its fallback only if the circuit beat zstd on every chunk and the sampled estimate
@@ -40,6 +42,12 @@ const QUICK_ZSTD_LEVEL: i32 = 9;
 
 /// The circuit must promise at most this fraction of the fallback's estimated size.
 const PROMISE: f64 = 0.97;
+
+/// The circuit is tried when its `pc` estimate is below this fraction of the fallback's
+/// estimate. Above 1 because `pcmix` codes below the `pc` estimate: on MNIST test
+/// (record = one 28-pixel row, 4 hidden states) the estimate is 1.78 bits per byte, 23%
+/// above the fallback's, and pcmix codes 1.30, 10% below the fallback.
+const TRY_MODEL_BELOW: f64 = 1.3;
 
 /// Blocks sampled to estimate the fallback's size, and their size.
 const ESTIMATE_BLOCKS: usize = 2;
@@ -146,7 +154,7 @@ pub fn compress(
     let fallback_estimate = zstd_estimate(body)?;
     let promising = best
         .as_ref()
-        .filter(|c| c.estimate < PROMISE * fallback_estimate);
+        .filter(|c| c.estimate < TRY_MODEL_BELOW * fallback_estimate);
     if let Some(best) = promising {
         note(format!(
             "coding with the circuit (record size {}, {} hidden states)",

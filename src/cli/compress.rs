@@ -28,8 +28,10 @@ use std::time::Instant;
 /// detected and kept verbatim); the container references the model by hash, or embeds it
 /// with --embed-model.
 ///
-/// Either way each chunk is stored with whichever codec is smallest: the circuit, zstd,
-/// or the raw bytes, so a pcz file is never much larger than its input.
+/// Either way each chunk is stored with whichever codec is smallest: the circuit, the
+/// circuit mixed with context models learnt on the chunk itself (pcmix, which gains more
+/// on larger chunks: see --chunk-records), zstd, or the raw bytes, so a pcz file is never
+/// much larger than its input.
 ///
 /// A PNG is compressed byte for byte like any file, which gains little: its pixels are
 /// already deflated. With --pixels pcz codes the decoded pixels instead, as an image codec

@@ -3,13 +3,16 @@
 //! in the circuit's tree, the previously coded variable) need no geometry; spatial
 //! contexts (the variables v - 1, v - 2, v - W, v - 2W, v - W - 1, v - W + 1 for
 //! variable v and row stride W) add what the tree leaves out, each only when that variable
-//! precedes v in the coding order (else its value is taken as 0).
+//! precedes v in the coding order (else its value is taken as 0). Record contexts read
+//! the previous record of the chunk, whose values at positions up to the current one are
+//! already coded (variable-major order): when records are image rows, that is the row
+//! above.
 
 use super::PcMixCodec;
 use crate::mix::Counters;
 
 /// Counter tables (one mixer input each).
-pub const TABLES: usize = 10;
+pub const TABLES: usize = 12;
 
 /// Bits of each hashed table's index.
 const HASH_BITS: u32 = 22;
@@ -90,6 +93,10 @@ impl<'a> Contexts<'a> {
         };
         let (left2, up2) = (back(2), if w > 0 { back(2 * w) } else { 0 });
         let spatial = hash2(left, up, 2);
+        // The previous record's value at this position (0 in a chunk's first record).
+        let above = r
+            .checked_sub(1)
+            .map_or(0, |q| u32::from(self.values[q * d + pos]));
         let p = pos as u32;
         Hashes {
             tables: [
@@ -103,6 +110,8 @@ impl<'a> Contexts<'a> {
                 hash(spatial ^ (up_left << 8 | up_right) ^ 0x1234_5678),
                 hash(spatial ^ (left2 << 8 | up2) ^ 0x2345_6789),
                 hash(spatial ^ parent ^ 0x3456_789A),
+                hash2(above, left, 3),
+                hash((p << 16 | above << 8 | parent) ^ 0x4567_89AB),
             ],
             apm: spatial & 0xFF,
         }

@@ -3,7 +3,8 @@
 //! the circuit's conditional with adaptive counters whose contexts are values the record
 //! has already coded. The circuit is a strong but fixed model; the counters learn, on the
 //! data at hand, what it gets wrong (on MNIST test with a 60k-trained M = 64 circuit,
-//! 1.129 instead of 1.199 bits/dim when the whole set is one chunk).
+//! 1.1790 instead of 1.1990 bits/dim with 256-record chunks, 1.1386 with 5000: the
+//! counters start afresh in every chunk, so larger chunks gain more).
 //!
 //! A `pcmix` payload is the row stride W (u32, little-endian), then the coded stream.
 //! W names the variable "above" a variable v (v - W) for the spatial contexts; 0 means the

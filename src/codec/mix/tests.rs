@@ -100,3 +100,30 @@ fn hostile_payloads_give_errors_or_values_never_panics() {
         }
     }
 }
+
+#[test]
+fn learns_from_the_previous_record() {
+    // One variable whose value is a fixed function of the previous record's: no context
+    // inside the record varies, so only the previous-record contexts can predict it.
+    let c = (46..)
+        .map(|seed| random_circuit(&mut Rng::new(seed), 1, 256, 2))
+        .find(|c| c.alphabet()[0] >= 64)
+        .expect("a wide alphabet");
+    let k = u32::from(c.alphabet()[0]);
+    let mut x = 1u32;
+    let records: Vec<u8> = (0..3000)
+        .map(|_| {
+            x = (5 * x + 3) % k;
+            x as u8
+        })
+        .collect();
+    let codec = PcMixCodec::new(&c);
+    let (pc, mix) = codec.encode_chunk(&records, 0).unwrap();
+    assert!(
+        mix.len() * 2 < pc.len(),
+        "pcmix {} vs pc {}",
+        mix.len(),
+        pc.len()
+    );
+    assert_eq!(codec.decode_chunk(&mix, 3000).unwrap(), records);
+}
