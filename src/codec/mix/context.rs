@@ -14,19 +14,37 @@ use crate::mix::Counters;
 /// Counter tables (one mixer input each).
 pub const TABLES: usize = 12;
 
-/// Bits of each hashed table's index.
-const HASH_BITS: u32 = 22;
+/// Tables indexed directly by their context (the others hash theirs).
+pub const DIRECT: usize = 3;
 
-/// Every table is indexed by `(hash << 8 | node) & mask`, its size `2^bits`.
-pub fn tables(dims: usize) -> Vec<Counters> {
+/// Bits of a hashed table's index: room for about eight decisions per value of the chunk
+/// (`values` of them), from 2^16 to 2^22 slots. A small chunk gets small tables, which
+/// are quick to set up and stay in cache.
+fn hash_bits(values: usize) -> u32 {
+    (values.max(1).next_power_of_two().trailing_zeros() + 3).clamp(16, 22)
+}
+
+/// The tables of a chunk of `values` values of `dims` per record. A direct table is
+/// indexed by `context << 8 | node`; a hashed one by `context + node * 0x9E3779B1`.
+pub fn tables(dims: usize, values: usize) -> Vec<Counters> {
     let pos_bits = (dims * 256).next_power_of_two().trailing_zeros();
     let mut t = vec![
         Counters::new(pos_bits, 255),
         Counters::new(16, 1023),
         Counters::new(16, 1023),
     ];
-    t.resize(TABLES, Counters::new(HASH_BITS, 1023));
+    t.resize(TABLES, Counters::new(hash_bits(values), 1023));
     t
+}
+
+/// The slot of table `t` for context `h` at tree node `node`.
+pub fn slot(t: usize, h: u32, node: usize, mask: usize) -> usize {
+    let i = if t < DIRECT {
+        h << 8 | node as u32
+    } else {
+        h.wrapping_add((node as u32).wrapping_mul(0x9E37_79B1))
+    };
+    i as usize & mask
 }
 
 /// The multiplicative hash of the format (Fibonacci hashing, then a xor-shift).
