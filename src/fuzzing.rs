@@ -107,6 +107,7 @@ pub fn roundtrip(data: &[u8]) {
                 .expect("valid shape")
         }),
         png_pixels: false,
+        row: usize::from(chunk_records % 5),
     };
     let packed = container::compress(&input, &options).expect("compress");
     let parsed = container::parse(&packed, &Limits::default()).expect("parse");

@@ -31,6 +31,7 @@ pub mod error;
 pub mod fuzzing;
 pub mod kt;
 pub mod learn;
+pub mod mix;
 pub mod rng;
 mod simd;
 

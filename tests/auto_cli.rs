@@ -156,7 +156,11 @@ fn the_circuit_codes_the_digits_idx_and_beats_zstd() {
     assert_eq!((outcome.kind, outcome.prefix_len), (Kind::Idx, 16));
     let parsed = container::parse(&outcome.packed, &Limits::default()).expect("parse");
     assert!(matches!(parsed.header.model, Model::Compact { .. }));
-    assert!(parsed.header.chunks.iter().any(|c| c.codec == Codec::Pc));
+    assert!(parsed
+        .header
+        .chunks
+        .iter()
+        .any(|c| matches!(c.codec, Codec::Pc | Codec::Pcmix)));
     let zstd = zstd::bulk::compress(&bytes, 19).expect("zstd").len();
     assert!(
         outcome.packed.len() < zstd,

@@ -59,6 +59,10 @@ pub struct Detected {
     pub widths: Vec<usize>,
     /// Prediction transforms the records may be coded with, best guess first.
     pub transforms: Vec<Transform>,
+    /// The stride, in variables, from a value to the one "above" it inside a record (an
+    /// IDX item's row, a pixel's channel count, a WAV sample's two bytes), for the pcmix
+    /// codec's spatial contexts; 0 when unknown.
+    pub row: usize,
 }
 
 /// Detects a structured layout (IDX, PGM/PPM, WAV); `None` for plain bytes.
@@ -82,6 +86,7 @@ fn idx_layout(bytes: &[u8]) -> Option<Detected> {
         prefix_len: h.header_len,
         widths,
         transforms: Vec::new(),
+        row: if h.dims.len() > 2 { row as usize } else { 0 },
     })
 }
 
@@ -99,6 +104,7 @@ fn pnm_layout(bytes: &[u8]) -> Option<Detected> {
         prefix_len: start,
         widths: IMAGE_RUN_PIXELS.iter().map(|p| p * channels).collect(),
         transforms: image_transforms(shape.width as usize, shape.channels),
+        row: channels,
     })
 }
 
@@ -136,6 +142,7 @@ fn wav_layout(bytes: &[u8]) -> Option<Detected> {
                 prefix_len: body,
                 widths: WAV_RECORD_SAMPLES.iter().map(|s| 2 * s).collect(),
                 transforms: Vec::new(),
+                row: 2,
             });
         }
         pos = body.checked_add(size)?.checked_add(size & 1)?;

@@ -28,8 +28,10 @@ use std::time::Instant;
 /// detected and kept verbatim); the container references the model by hash, or embeds it
 /// with --embed-model.
 ///
-/// Either way each chunk is stored with whichever codec is smallest: the circuit, zstd,
-/// or the raw bytes, so a pcz file is never much larger than its input.
+/// Either way each chunk is stored with whichever codec is smallest: the circuit, the
+/// circuit mixed with context models learnt on the chunk itself (pcmix, which gains more
+/// on larger chunks: see --chunk-records), zstd, or the raw bytes, so a pcz file is never
+/// much larger than its input.
 ///
 /// A PNG is compressed byte for byte like any file, which gains little: its pixels are
 /// already deflated. With --pixels pcz codes the decoded pixels instead, as an image codec
@@ -113,6 +115,7 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
             let options = CompressOptions {
                 model: Some((circuit, mode)),
                 prefix_len: idx_prefix(&input, circuit.dims()),
+                row: idx_row(&input),
                 chunk_records: args.chunk_records.max(1),
                 ..Default::default()
             };
@@ -220,6 +223,15 @@ fn idx_prefix(bytes: &[u8], dims: usize) -> usize {
     }
 }
 
+/// The row stride of IDX items of two or more dimensions (their last dimension), for the
+/// pcmix codec's spatial contexts; 0 otherwise.
+fn idx_row(bytes: &[u8]) -> usize {
+    match IdxHeader::parse(bytes) {
+        Ok(h) if h.dims.len() > 2 => h.dims[h.dims.len() - 1] as usize,
+        _ => 0,
+    }
+}
+
 fn verify(packed: &[u8], input: &[u8], model: Option<&Circuit>) -> Result<()> {
     let parsed = container::parse(packed, &Limits::default())?;
     if container::decompress(&parsed, model)? != input {
@@ -268,6 +280,7 @@ fn report(
         "record_size": h.record_size,
         "chunks": h.chunks.len(),
         "pc_chunks": h.chunks.iter().filter(|c| c.codec == container::Codec::Pc).count(),
+        "pcmix_chunks": h.chunks.iter().filter(|c| c.codec == container::Codec::Pcmix).count(),
         "payload_bytes": payload,
         "actual_bpd": if dims > 0.0 { 8.0 * payload as f64 / dims } else { 0.0 },
         "file_bpd": if dims > 0.0 { 8.0 * packed.len() as f64 / dims } else { 0.0 },

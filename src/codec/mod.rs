@@ -27,7 +27,7 @@ pub const DEFAULT_CHUNK_RECORDS: usize = 256;
 #[derive(Debug, Clone)]
 pub struct PcCodec {
     conditionals: Conditionals,
-    vars: Vec<u32>,
+    pub(super) vars: Vec<u32>,
     alphabet: Vec<u16>,
 }
 
@@ -63,7 +63,7 @@ impl PcCodec {
         let n = self.check(records)?;
         let mut encoder = Encoder::new();
         self.sweep(n, |pos, r, cdf| {
-            let x = records[r * d + pos];
+            let x = records[r * d + self.vars[pos] as usize];
             if let Some(cdf) = cdf {
                 encoder.encode(usize::from(x), cdf)?;
             }
@@ -84,7 +84,7 @@ impl PcCodec {
             .map(|block| {
                 let mut encoders: Vec<Encoder> = block.chunks(d).map(|_| Encoder::new()).collect();
                 self.sweep(encoders.len(), |pos, r, cdf| {
-                    let x = block[r * d + pos];
+                    let x = block[r * d + self.vars[pos] as usize];
                     if let Some(cdf) = cdf {
                         encoders[r].encode(usize::from(x), cdf)?;
                     }
@@ -113,7 +113,7 @@ impl PcCodec {
                         Some(cdf) => decoders[r].decode(cdf)? as u8,
                         None => 0,
                     };
-                    out[r * d + pos] = x;
+                    out[r * d + self.vars[pos] as usize] = x;
                     Ok(x)
                 })?;
                 Ok(out)
@@ -155,16 +155,17 @@ impl PcCodec {
                 Some(cdf) => decoder.decode(cdf)? as u8,
                 None => 0,
             };
-            out[r * d + pos] = x;
+            out[r * d + self.vars[pos] as usize] = x;
             Ok(x)
         })?;
         Ok(out)
     }
 
     /// Visits every (variable, record) of a chunk in stream order, giving `visit` the
-    /// variable (by index), the record and the quantized distribution (`None` for a
-    /// one-letter alphabet); `visit` returns the value, which updates the record's context.
-    fn sweep(
+    /// variable's position in the coding order, the record and the quantized distribution
+    /// (`None` for a one-letter alphabet); `visit` returns the value, which updates the
+    /// record's context.
+    pub(super) fn sweep(
         &self,
         n: usize,
         mut visit: impl FnMut(usize, usize, Option<&Cdf>) -> Result<u8>,
@@ -177,7 +178,6 @@ impl PcCodec {
         let mut sums = [0.0f64; GROUP];
         let mut cdf = Cdf::default();
         for pos in 0..self.dims() {
-            let var = self.vars[pos] as usize;
             let k = self.conditionals.alphabet(pos);
             for (g, group) in contexts.chunks_mut(GROUP).enumerate() {
                 self.conditionals.distributions(group, &mut q, &mut sums);
@@ -185,9 +185,9 @@ impl PcCodec {
                     let r = g * GROUP + i;
                     let x = if k > 1 {
                         cdf.quantize_summed(&q[i * 256..i * 256 + k], sums[i]);
-                        visit(var, r, Some(&cdf))?
+                        visit(pos, r, Some(&cdf))?
                     } else {
-                        visit(var, r, None)?
+                        visit(pos, r, None)?
                     };
                     self.conditionals.observe(ctx, x);
                 }
@@ -217,3 +217,6 @@ impl PcCodec {
 
 #[cfg(test)]
 mod tests;
+
+mod mix;
+pub use mix::PcMixCodec;

@@ -45,6 +45,46 @@ impl DecoderModel<PRECISION> for Cdf {
     }
 }
 
+/// A binary distribution: the probability of a one in units of 2^-16 (1..=65535), coded
+/// with frequencies `p * 2^8` for one and `2^24 - p * 2^8` for zero (zero first).
+#[derive(Debug, Clone, Copy)]
+struct Bit(u32);
+
+impl Bit {
+    fn new(p1: u16) -> Self {
+        Bit(u32::from(p1.max(1)) << (PRECISION - 16))
+    }
+
+    fn zero(self) -> u32 {
+        TOTAL - self.0
+    }
+}
+
+impl EntropyModel<PRECISION> for Bit {
+    type Symbol = bool;
+    type Probability = u32;
+}
+
+impl EncoderModel<PRECISION> for Bit {
+    fn left_cumulative_and_probability(&self, bit: impl Borrow<bool>) -> Option<(u32, NonZeroU32)> {
+        Some(match *bit.borrow() {
+            false => (0, NonZeroU32::new(self.zero())?),
+            true => (self.zero(), NonZeroU32::new(self.0)?),
+        })
+    }
+}
+
+impl DecoderModel<PRECISION> for Bit {
+    fn quantile_function(&self, quantile: u32) -> (bool, u32, NonZeroU32) {
+        let nz = |f| NonZeroU32::new(f).expect("both frequencies are at least 2^8");
+        if quantile < self.zero() {
+            (false, 0, nz(self.zero()))
+        } else {
+            (true, self.zero(), nz(self.0))
+        }
+    }
+}
+
 /// Encodes symbols into one stream.
 #[derive(Debug, Default)]
 pub struct Encoder {
@@ -62,6 +102,13 @@ impl Encoder {
         self.inner
             .encode_symbol(symbol, cdf)
             .map_err(|e| Error::parameter(format!("cannot encode symbol {symbol}: {e:?}")))
+    }
+
+    /// Appends `bit`, coded with probability `p1` (units of 2^-16, 1..=65535) of a one.
+    pub fn encode_bit(&mut self, bit: bool, p1: u16) -> Result<()> {
+        self.inner
+            .encode_symbol(bit, Bit::new(p1))
+            .map_err(|e| Error::parameter(format!("cannot encode bit: {e:?}")))
     }
 
     /// The finished stream as little-endian 32-bit words.
@@ -104,6 +151,13 @@ impl Decoder {
             .decode_symbol(cdf)
             .map_err(|_| Error::format("coded stream", "invalid data"))
     }
+
+    /// The next bit, coded with probability `p1` (units of 2^-16, 1..=65535) of a one.
+    pub fn decode_bit(&mut self, p1: u16) -> Result<bool> {
+        self.inner
+            .decode_symbol(Bit::new(p1))
+            .map_err(|_| Error::format("coded stream", "invalid data"))
+    }
 }
 
 #[cfg(test)]
@@ -131,6 +185,30 @@ mod tests {
         let mut dec = Decoder::new(&bytes).unwrap();
         for (cdf, &s) in tables.iter().zip(&symbols) {
             assert_eq!(dec.decode(cdf).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn bits_round_trip_with_mixed_tables() {
+        let mut rng = Rng::new(23);
+        let mut cdf = Cdf::default();
+        cdf.quantize(&[1.0, 5.0, 2.0]);
+        let items: Vec<(bool, u16, usize)> = (0..4000)
+            .map(|_| {
+                let p = 1 + rng.below(65535) as u16;
+                (rng.below(65536) < u64::from(p), p, rng.below(3) as usize)
+            })
+            .collect();
+        let mut enc = Encoder::new();
+        for &(bit, p, s) in &items {
+            enc.encode_bit(bit, p).unwrap();
+            enc.encode(s, &cdf).unwrap();
+        }
+        let bytes = enc.finish();
+        let mut dec = Decoder::new(&bytes).unwrap();
+        for &(bit, p, s) in &items {
+            assert_eq!(dec.decode_bit(p).unwrap(), bit);
+            assert_eq!(dec.decode(&cdf).unwrap(), s);
         }
     }
 

@@ -13,16 +13,20 @@ pub use read::{parse, Parsed};
 pub use write::{compress, CompressOptions, ModelMode};
 
 use crate::circuit::Circuit;
-use crate::codec::PcCodec;
+use crate::codec::PcMixCodec;
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
 /// First four bytes of a `.pcz` file.
 pub const MAGIC: [u8; 4] = *b"PCZ\x1a";
 /// Newest container format version this build reads and writes. A file is written with the
-/// lowest version that has every feature it uses: 3 when its records are prediction
-/// residuals, else 2 when its model is compact, else 1.
-pub const VERSION: u16 = 3;
+/// lowest version that has every feature it uses: 4 when a chunk uses the `pcmix` codec,
+/// else 3 when its records are prediction residuals, else 2 when its model is compact,
+/// else 1.
+pub const VERSION: u16 = 4;
+
+/// The version that added prediction residuals and PNG pixels.
+pub const VERSION_TRANSFORM: u16 = 3;
 
 /// The first container version, still read (and written for files with neither a compact
 /// model nor a transform).
@@ -57,6 +61,8 @@ pub enum Codec {
     Pc,
     /// A zstd frame of the raw bytes (the general-purpose fallback).
     Zstd,
+    /// The circuit mixed with adaptive context models (version 4).
+    Pcmix,
 }
 
 impl Codec {
@@ -66,6 +72,7 @@ impl Codec {
             Codec::Stored => 0,
             Codec::Pc => 1,
             Codec::Zstd => 2,
+            Codec::Pcmix => 3,
         }
     }
 
@@ -74,6 +81,7 @@ impl Codec {
             0 => Ok(Codec::Stored),
             1 => Ok(Codec::Pc),
             2 => Ok(Codec::Zstd),
+            3 => Ok(Codec::Pcmix),
             other => Err(Error::Unsupported {
                 what: format!("chunk codec {other}"),
             }),
@@ -171,7 +179,7 @@ impl Default for Limits {
 pub fn decompress(parsed: &Parsed<'_>, external: Option<&Circuit>) -> Result<Vec<u8>> {
     let header = &parsed.header;
     let circuit = resolve_model(parsed, external)?;
-    let codec = circuit.as_ref().map(PcCodec::new);
+    let codec = circuit.as_ref().map(PcMixCodec::new);
     let d = header.record_size as usize;
     let parts: Vec<Vec<u8>> = header
         .chunks
@@ -241,14 +249,14 @@ fn decode_chunk(
     chunk: &Chunk,
     payload: &[u8],
     d: usize,
-    codec: Option<&PcCodec>,
+    codec: Option<&PcMixCodec>,
 ) -> Result<Vec<u8>> {
     let raw_size = chunk.records as usize * d;
     let raw = match chunk.codec {
         Codec::Stored => payload.to_vec(),
         Codec::Zstd => zstd::bulk::decompress(payload, raw_size)
             .map_err(|e| Error::format("pcz file", format!("chunk {index}: zstd: {e}")))?,
-        Codec::Pc => {
+        Codec::Pc | Codec::Pcmix => {
             let codec = codec.ok_or_else(|| {
                 Error::format(
                     "pcz file",
@@ -261,9 +269,12 @@ fn decode_chunk(
                     "model record size differs from the file's",
                 ));
             }
-            codec
-                .decode_chunk(payload, chunk.records as usize)
-                .map_err(|e| Error::format("pcz file", format!("chunk {index}: {e}")))?
+            let records = chunk.records as usize;
+            match chunk.codec {
+                Codec::Pc => codec.pc().decode_chunk(payload, records),
+                _ => codec.decode_chunk(payload, records),
+            }
+            .map_err(|e| Error::format("pcz file", format!("chunk {index}: {e}")))?
         }
     };
     if raw.len() != raw_size || xxhash_rust::xxh3::xxh3_64(&raw) != chunk.checksum {

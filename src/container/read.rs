@@ -76,7 +76,7 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Parsed<'a>> {
         _ => Some(Transform::read(&mut r)?),
     };
     let (model, model_bytes) = read_model(&mut r, flags & MODEL_FLAGS)?;
-    let chunks = read_index(&mut r, record_count)?;
+    let chunks = read_index(&mut r, record_count, version)?;
     let header_end = r.position();
     let header_checksum = r.u64()?;
     if xxh3_64(&bytes[..header_end]) != header_checksum {
@@ -143,7 +143,7 @@ fn read_model<'a>(r: &mut Reader<'a>, flags: u16) -> Result<(Model, &'a [u8])> {
     Ok((model, bytes))
 }
 
-fn read_index(r: &mut Reader<'_>, record_count: u64) -> Result<Vec<Chunk>> {
+fn read_index(r: &mut Reader<'_>, record_count: u64, version: u16) -> Result<Vec<Chunk>> {
     let count = r.u32()? as usize;
     // Each index entry takes 17 bytes: refuse counts the file cannot hold before allocating.
     r.require(
@@ -160,6 +160,14 @@ fn read_index(r: &mut Reader<'_>, record_count: u64) -> Result<Vec<Chunk>> {
             },
             other => other,
         })?;
+        if codec == Codec::Pcmix && version < VERSION {
+            return Err(Error::format(
+                CONTEXT,
+                format!(
+                    "chunk {i}: codec 3 (pcmix) needs version {VERSION}, file is version {version}"
+                ),
+            ));
+        }
         let chunk = Chunk {
             codec,
             records: r.u32()?,

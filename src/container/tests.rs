@@ -134,7 +134,7 @@ fn residual_records_round_trip_as_version_3() {
         };
         let packed = round_trip(&input, &options, None);
         let parsed = parse(&packed, &Limits::default()).unwrap();
-        assert_eq!(parsed.header.version, VERSION);
+        assert_eq!(parsed.header.version, super::VERSION_TRANSFORM);
         assert_eq!(parsed.header.transform, Some(transform));
         // Chunk checksums cover the residuals, which are what the chunks decode to.
         let d = record_size;
@@ -159,4 +159,52 @@ fn version_2_files_may_not_use_the_transform_flag() {
     packed[6] |= FLAG_TRANSFORM as u8;
     let err = parse(&packed, &Limits::default()).unwrap_err();
     assert!(err.to_string().contains("invalid flags 0x000c"), "{err}");
+}
+
+/// Records of 16 values on a random walk (steps of -1, 0 or 1), which the pcmix codec's
+/// spatial contexts predict far better than a random circuit or zstd do.
+fn walk(rng: &mut Rng, records: usize) -> Vec<u8> {
+    let mut x = 0u8;
+    (0..records * 16)
+        .map(|_| {
+            x = x.wrapping_add(rng.below(3) as u8).wrapping_sub(1);
+            x
+        })
+        .collect()
+}
+
+#[test]
+fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
+    let mut rng = Rng::new(47);
+    let c = random_circuit(&mut rng, 16, 256, 2);
+    let input: Vec<u8> = walk(&mut rng, 600)
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (u16::from(x) % c.alphabet()[i % 16]) as u8)
+        .collect();
+    let options = CompressOptions {
+        model: Some((&c, ModelMode::Reference("m.pcm".into()))),
+        chunk_records: 200,
+        row: 4,
+        ..Default::default()
+    };
+    let packed = round_trip(&input, &options, Some(&c));
+    assert_eq!(packed, compress(&input, &options).unwrap(), "deterministic");
+    let parsed = parse(&packed, &Limits::default()).unwrap();
+    assert_eq!(parsed.header.version, VERSION);
+    let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
+    assert_eq!(codecs.len(), 3);
+    assert!(codecs.contains(&Codec::Pcmix), "{codecs:?}");
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let out = pool.install(|| decompress(&parsed, Some(&c))).unwrap();
+        assert_eq!(out, input, "{threads} threads");
+    }
+    let mut old = packed.clone();
+    old[4..6].copy_from_slice(&VERSION_TRANSFORM.to_le_bytes());
+    let err = parse(&old, &Limits::default()).unwrap_err().to_string();
+    assert!(err.contains("pcmix"), "{err}");
 }

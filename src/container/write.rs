@@ -1,10 +1,11 @@
 //! Writing a container: layout, model section, chunks coded by whichever codec is smallest.
 
+use super::VERSION_TRANSFORM;
 use super::{compact, Chunk, Codec, Transform, MAGIC, VERSION, VERSION_1, VERSION_COMPACT};
 use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED};
 use super::{FLAG_PNG_PIXELS, FLAG_TRANSFORM};
 use crate::circuit::{Circuit, Quantization};
-use crate::codec::{PcCodec, DEFAULT_CHUNK_RECORDS};
+use crate::codec::{PcMixCodec, DEFAULT_CHUNK_RECORDS};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
@@ -38,6 +39,9 @@ pub struct CompressOptions<'a> {
     pub transform: Option<Transform>,
     /// The input is a PNG's pixels as a PGM/PPM, to be decompressed to a PNG.
     pub png_pixels: bool,
+    /// Row stride inside a record for the `pcmix` codec's spatial contexts (the variable
+    /// "above" v is v - row); 0 when the records have no rows. At most the record size.
+    pub row: usize,
 }
 
 impl Default for CompressOptions<'_> {
@@ -50,6 +54,7 @@ impl Default for CompressOptions<'_> {
             zstd_level: 19,
             transform: None,
             png_pixels: false,
+            row: 0,
         }
     }
 }
@@ -74,7 +79,8 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
         (Some((quantized, _)), _) => Some(quantized),
         (None, model) => model.as_ref().map(|(c, _)| *c),
     };
-    let codec = circuit.map(PcCodec::new);
+    let codec = circuit.map(PcMixCodec::new);
+    let row = u32::try_from(options.row.min(d)).expect("a record size fits in u32");
     let chunk_records = if codec.is_some() {
         options.chunk_records.max(1)
     } else {
@@ -84,7 +90,7 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
     };
     let coded: Vec<(Chunk, Vec<u8>)> = records
         .par_chunks(chunk_records * d)
-        .map(|raw| code_chunk(raw, d, codec.as_ref(), options.zstd_level))
+        .map(|raw| code_chunk(raw, d, codec.as_ref().map(|c| (c, row)), options.zstd_level))
         .collect::<Result<_>>()?;
     let mut out = Vec::new();
     out.extend_from_slice(&MAGIC);
@@ -101,9 +107,12 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
     if options.png_pixels {
         flags |= FLAG_PNG_PIXELS;
     }
-    let version = match flags & (FLAG_TRANSFORM | FLAG_PNG_PIXELS) {
-        0 => version,
-        _ => VERSION,
+    let version = if coded.iter().any(|(c, _)| c.codec == Codec::Pcmix) {
+        VERSION
+    } else if flags & (FLAG_TRANSFORM | FLAG_PNG_PIXELS) != 0 {
+        VERSION_TRANSFORM
+    } else {
+        version
     };
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&flags.to_le_bytes());
@@ -167,21 +176,29 @@ fn write_model(out: &mut Vec<u8>, bytes: &[u8], mode: &ModelMode) -> Result<()> 
     Ok(())
 }
 
-/// Codes one chunk with every applicable codec (pc only when the values fit the model's
-/// alphabet) and keeps the smallest (ties: stored, then zstd, then pc, the cheapest to
-/// decode first).
+/// Codes one chunk with every applicable codec (pc and pcmix, from one pass of the circuit,
+/// only when the values fit the model's alphabet; pcmix with row stride `row`) and keeps
+/// the smallest (ties: stored, then zstd, then pc, then pcmix, the cheapest to decode
+/// first).
 ///
 /// When the circuit's stream is under half the size of a fast zstd pass (level 1), the slow
 /// zstd pass is skipped: on such chunks (e.g. MNIST: 1.2 vs ~2.3 bits per pixel) higher zstd
 /// levels gain far less than 2x, and skipping saved ~15% of the compression time.
-fn code_chunk(raw: &[u8], d: usize, pc: Option<&PcCodec>, level: i32) -> Result<(Chunk, Vec<u8>)> {
+fn code_chunk(
+    raw: &[u8],
+    d: usize,
+    codec: Option<(&PcMixCodec, u32)>,
+    level: i32,
+) -> Result<(Chunk, Vec<u8>)> {
     let mut best = (Codec::Stored, raw.to_vec());
-    let coded = match pc.filter(|c| c.accepts(raw)) {
-        Some(codec) => Some(codec.encode_chunk(raw)?),
+    let coded = match codec.filter(|(c, _)| c.pc().accepts(raw)) {
+        Some((codec, row)) => Some(codec.encode_chunk(raw, row)?),
         None => None,
     };
     let clear_win = match &coded {
-        Some(c) if level > 1 => 2 * c.len() < zstd::bulk::compress(raw, 1)?.len(),
+        Some((pc, mix)) if level > 1 => {
+            2 * pc.len().min(mix.len()) < zstd::bulk::compress(raw, 1)?.len()
+        }
         _ => false,
     };
     if !clear_win {
@@ -190,8 +207,12 @@ fn code_chunk(raw: &[u8], d: usize, pc: Option<&PcCodec>, level: i32) -> Result<
             best = (Codec::Zstd, zstd);
         }
     }
-    if let Some(coded) = coded.filter(|c| c.len() < best.1.len()) {
-        best = (Codec::Pc, coded);
+    if let Some((pc, mix)) = coded {
+        for (codec, payload) in [(Codec::Pc, pc), (Codec::Pcmix, mix)] {
+            if payload.len() < best.1.len() {
+                best = (codec, payload);
+            }
+        }
     }
     let records = u32::try_from(raw.len() / d)
         .map_err(|_| Error::parameter("too many records in a chunk"))?;

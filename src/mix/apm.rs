@@ -1,0 +1,58 @@
+//! Adaptive probability maps (secondary estimation): a probability is refined by what
+//! was actually coded when a similar probability was predicted in the same context. The
+//! input logit picks a point between two of 25 buckets (0.5 logit apart, as the squash
+//! knots); the output interpolates their learnt probabilities, and the nearer bucket
+//! moves toward the coded bit.
+
+use super::{squash, LOGIT_LIMIT};
+
+/// Buckets per context.
+const BUCKETS: usize = 25;
+
+/// Logit units between buckets (1.0).
+const STEP: i32 = 2 * LOGIT_LIMIT / (BUCKETS as i32 - 1);
+
+/// A table of `contexts` maps.
+#[derive(Debug, Clone)]
+pub struct Apm {
+    p: Vec<i32>,
+    index: usize,
+    rate: u32,
+}
+
+impl Apm {
+    /// `contexts` maps, each starting as the identity; each update moves a bucket by
+    /// 1/2^`rate` of its error.
+    pub fn new(contexts: usize, rate: u32) -> Self {
+        let map: Vec<i32> = (0..BUCKETS as i32)
+            .map(|i| squash(i * STEP - LOGIT_LIMIT) * 16)
+            .collect();
+        Apm {
+            p: map
+                .iter()
+                .copied()
+                .cycle()
+                .take(contexts * BUCKETS)
+                .collect(),
+            index: 0,
+            rate,
+        }
+    }
+
+    /// The refined probability (units of 2^-16) of logit `d` in context `ctx`.
+    pub fn refine(&mut self, d: i32, ctx: usize) -> i32 {
+        let x = d.clamp(-LOGIT_LIMIT, LOGIT_LIMIT - 1) + LOGIT_LIMIT;
+        let (i, f) = ((x / STEP) as usize, x % STEP);
+        let base = ctx * BUCKETS + i;
+        self.index = base + usize::from(f * 2 >= STEP);
+        let p = (self.p[base] * (STEP - f) + self.p[base + 1] * f) / STEP;
+        (p >> 4).clamp(1, 65535)
+    }
+
+    /// Moves the bucket nearest to the last refined logit toward `bit`.
+    pub fn update(&mut self, bit: bool) {
+        let target = i32::from(bit) << 20;
+        let p = &mut self.p[self.index];
+        *p += (target - *p) >> self.rate;
+    }
+}
