@@ -108,6 +108,11 @@ pub fn roundtrip(data: &[u8]) {
         }),
         png_pixels: false,
         row: usize::from(chunk_records % 5),
+        mix: match prefix_len % 3 {
+            0 => container::MixPolicy::Never,
+            1 => container::MixPolicy::AtMost(0.97),
+            _ => container::MixPolicy::AtMost(1.0),
+        },
     };
     let packed = container::compress(&input, &options).expect("compress");
     let parsed = container::parse(&packed, &Limits::default()).expect("parse");

@@ -229,3 +229,28 @@ fn photographs_are_coded_as_residuals() {
     assert_eq!(parsed.header.transform, outcome.transform);
     assert_eq!(container::decompress(&parsed, None).expect("decode"), photo);
 }
+
+/// The codecs of the chunks `auto::compress` writes for `bytes` at `level`.
+fn codecs_at(bytes: &[u8], level: u8) -> Vec<Codec> {
+    let options = AutoOptions {
+        level,
+        ..Default::default()
+    };
+    let outcome = auto::compress(bytes, &options, &mut |_| {}).expect("ok");
+    let parsed = container::parse(&outcome.packed, &Limits::default()).expect("parse");
+    assert_eq!(container::decompress(&parsed, None).expect("decode"), bytes);
+    parsed.header.chunks.iter().map(|c| c.codec).collect()
+}
+
+#[test]
+fn the_level_decides_when_pcmix_may_be_used() {
+    // On the digits pcmix saves far more than 3%: level 3 takes it, levels 1-2 never do.
+    let digits = fixture("testdata/digits/digits-images-idx3-ubyte.gz");
+    assert!(codecs_at(&digits, 3).contains(&Codec::Pcmix));
+    assert!(!codecs_at(&digits, 2).contains(&Codec::Pcmix));
+    // On the small photograph it saves under 3%: level 3 keeps pc, level 7 takes pcmix
+    // wherever it is smaller.
+    let camera = fixture("testdata/images/camera-64.pgm");
+    assert!(!codecs_at(&camera, 3).contains(&Codec::Pcmix));
+    assert!(codecs_at(&camera, 7).contains(&Codec::Pcmix));
+}

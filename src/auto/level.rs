@@ -7,13 +7,14 @@
 //! level tries M = 2: the embedded model's bytes count, and on files of a few hundred KiB
 //! the smallest model often wins.
 
+use crate::container::MixPolicy;
 use crate::error::{Error, Result};
 
 /// Default `--level`.
 pub const DEFAULT_LEVEL: u8 = 3;
 
 /// The work one level allows.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Plan {
     /// Hidden sizes tried (each with every candidate record width).
     pub hidden: Vec<usize>,
@@ -25,6 +26,12 @@ pub struct Plan {
     pub epochs: usize,
     /// Full-batch EM epochs after them.
     pub full_epochs: usize,
+    /// When chunks may use the `pcmix` codec: never at levels 1-2 (fastest both ways), at
+    /// levels 3-6 when it saves at least 3% over `pc` (it decodes 2-6x slower with the
+    /// small circuits self-training makes: worth it on MNIST-like data, where it saves
+    /// ~10%, not for 1% on a photograph), and whenever it is smaller at 7-9.
+    #[serde(skip)]
+    pub mix: MixPolicy,
 }
 
 impl Plan {
@@ -47,7 +54,13 @@ impl Plan {
                 )))
             }
         };
+        let mix = match level {
+            1 | 2 => MixPolicy::Never,
+            3..=6 => MixPolicy::AtMost(0.97),
+            _ => MixPolicy::AtMost(1.0),
+        };
         Ok(Plan {
+            mix,
             hidden: hidden.to_vec(),
             widths,
             sample_bytes: sample_kib << 10,

@@ -33,7 +33,8 @@ pub mod width;
 pub use layout::{Detected, Kind};
 pub use level::{Plan, DEFAULT_LEVEL};
 
-use crate::container::{self, CompressOptions, ModelMode, Transform};
+use crate::codec::PcMixCodec;
+use crate::container::{self, CompressOptions, MixPolicy, ModelMode, Transform};
 use crate::error::{Error, Result};
 
 /// zstd level of the fallback codec (the level pcz promises not to lose to).
@@ -179,13 +180,28 @@ pub fn compress(
     let promising = best
         .as_ref()
         .filter(|c| c.estimate < TRY_MODEL_BELOW * fallback_estimate);
+    let mix = match promising {
+        Some(best) => sampled_mix(plan.mix, best, coded, detected.row, input.len())?,
+        None => MixPolicy::Never,
+    };
+    // Without pcmix the circuit must promise to win on its own estimate.
+    let promising =
+        promising.filter(|c| mix != MixPolicy::Never || c.estimate < PROMISE * fallback_estimate);
     if let Some(best) = promising {
         note(format!(
             "coding with the circuit (record size {}, {} hidden states)",
             best.record_size,
             best.circuit.hidden()
         ));
-        let quick = with_model(input, &detected, best, transform, QUICK_ZSTD_LEVEL, options)?;
+        let quick = with_model(
+            input,
+            &detected,
+            best,
+            transform,
+            QUICK_ZSTD_LEVEL,
+            mix,
+            options,
+        )?;
         if quick.packed.len() as f64 <= PROMISE * fallback_estimate && all_pc(&quick.packed)? {
             return Ok(Outcome {
                 fallback_bytes: fallback.made().map(|f| f.packed.len()),
@@ -208,6 +224,7 @@ pub fn compress(
                 best,
                 transform,
                 FALLBACK_ZSTD_LEVEL,
+                mix,
                 options,
             )?;
             Ok(if full.packed.len() < fallback.packed.len() {
@@ -302,6 +319,7 @@ fn with_model(
     best: &policy::Candidate,
     transform: Option<Transform>,
     zstd_level: i32,
+    mix: MixPolicy,
     options: &AutoOptions,
 ) -> Result<Outcome> {
     let d = best.record_size;
@@ -315,6 +333,7 @@ fn with_model(
             transform,
             png_pixels: options.png_pixels,
             row: detected.row,
+            mix,
             ..Default::default()
         },
     )?;
@@ -388,6 +407,38 @@ fn order0_bits(bytes: impl Iterator<Item = u8>) -> f64 {
 
 /// Bytes of records per chunk for an input of `len` bytes (whatever the thread count, so
 /// that the output does not depend on it).
+/// The level's pcmix `policy`, tried on one chunk's worth of records from the middle of
+/// `coded`: [`MixPolicy::Never`] when pcmix does not save enough there, so that its
+/// encoder (several times slower than the circuit alone on small circuits) does not run on
+/// the rest of a file where it would not be kept.
+fn sampled_mix(
+    policy: MixPolicy,
+    best: &policy::Candidate,
+    coded: &[u8],
+    row: usize,
+    input_len: usize,
+) -> Result<MixPolicy> {
+    let MixPolicy::AtMost(fraction) = policy else {
+        return Ok(policy);
+    };
+    let d = best.record_size;
+    let records = coded.len() / d;
+    let n = (chunk_bytes(input_len) / d).clamp(1, records.max(1));
+    let start = (records.saturating_sub(n) / 2) * d;
+    let sample = &coded[start..(start + n * d).min(records * d)];
+    let (quantized, _) = container::compact::encode(&best.circuit, best.quantization)?;
+    let codec = PcMixCodec::new(&quantized);
+    if sample.is_empty() || !codec.pc().accepts(sample) {
+        return Ok(policy);
+    }
+    let row = u32::try_from(row.min(d)).expect("a record size fits in u32");
+    let (pc, mix) = codec.encode_chunk(sample, row)?;
+    Ok(match mix.len() as f64 <= fraction * pc.len() as f64 {
+        true => policy,
+        false => MixPolicy::Never,
+    })
+}
+
 fn chunk_bytes(len: usize) -> usize {
     (len / CHUNKS_AIMED_AT).clamp(MIN_CHUNK_BYTES, MODEL_CHUNK_BYTES)
 }

@@ -36,6 +36,11 @@ pub struct Conditionals {
 }
 
 /// Per-record coding state. Reuse one per thread; [`Conditionals::begin`] resets it.
+///
+/// `alpha` and `beta` hold M values per *open* latent node, by its depth on `stack`: a
+/// node's vectors are needed only while its subtree is being coded, so the state is
+/// O(depth x M) per record rather than O(D x M), and chunks of thousands of records fit in
+/// memory even for large models.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     alpha: Vec<f64>,
@@ -112,11 +117,8 @@ impl Conditionals {
 
     /// Starts a new record.
     pub fn begin(&self, ctx: &mut Context) {
-        let n = self.transition.len() * self.m;
         ctx.alpha.clear();
-        ctx.alpha.resize(n, 0.0);
         ctx.beta.clear();
-        ctx.beta.resize(n, 0.0);
         ctx.stack.clear();
         ctx.scratch.clear();
         ctx.scratch.resize(self.m, 0.0);
@@ -159,19 +161,24 @@ impl Conditionals {
     fn prepare(&self, ctx: &mut Context, pos: usize) {
         let m = self.m;
         self.close_finished(ctx, pos);
-        let p = self.parent[pos];
-        if p == NO_PARENT {
+        // The slot `pos` takes if it is latent: one above its parent, the stack's top.
+        let own = ctx.stack.len() * m;
+        if ctx.alpha.len() < own + m {
+            ctx.alpha.resize(own + m, 0.0);
+            ctx.beta.resize(own + m, 0.0);
+        }
+        if self.parent[pos] == NO_PARENT {
             ctx.scratch.copy_from_slice(&self.prior);
             ctx.alpha[..m].copy_from_slice(&self.prior);
             return;
         }
-        let pl = self.latent[p as usize] as usize * m;
+        let pl = own - m;
         for (j, c) in ctx.scratch.iter_mut().enumerate() {
             *c = ctx.alpha[pl + j] * ctx.beta[pl + j];
         }
         normalize(&mut ctx.scratch);
         if let Some(l) = self.latent_of(pos) {
-            let a = &mut ctx.alpha[l * m..(l + 1) * m];
+            let a = &mut ctx.alpha[own..own + m];
             let sum = mix(&ctx.scratch, &self.transition[l], a);
             scale(a, sum);
             ctx.scratch.copy_from_slice(a);
@@ -186,9 +193,10 @@ impl Conditionals {
         let kv = self.k[pos];
         let e = &self.emission[pos];
         let a = usize::from(value).min(kv - 1);
+        let own = ctx.stack.len() * m;
         match self.latent_of(pos) {
-            Some(l) => {
-                let b = &mut ctx.beta[l * m..(l + 1) * m];
+            Some(_) => {
+                let b = &mut ctx.beta[own..own + m];
                 for (state, bs) in b.iter_mut().enumerate() {
                     *bs = e[state * kv + a];
                 }
@@ -196,8 +204,7 @@ impl Conditionals {
                 ctx.stack.push(pos as u32);
             }
             None => {
-                let pl = self.latent[self.parent[pos] as usize] as usize * m;
-                let b = &mut ctx.beta[pl..pl + m];
+                let b = &mut ctx.beta[own - m..own];
                 for (state, bs) in b.iter_mut().enumerate() {
                     *bs *= e[state * kv + a];
                 }
@@ -224,14 +231,15 @@ impl Conditionals {
             }
             ctx.stack.pop();
             let l = self.latent[top as usize] as usize;
-            let pl = self.latent[self.parent[top as usize] as usize] as usize;
+            // The popped node's slot, and its parent's just below.
+            let own = ctx.stack.len() * m;
             // scratch[j] = sum_k W[j][k] beta[k], k ascending, as scaled rows of W^T.
             mix(
-                &ctx.beta[l * m..(l + 1) * m],
+                &ctx.beta[own..own + m],
                 &self.transition_t[l],
                 &mut ctx.scratch,
             );
-            let b = &mut ctx.beta[pl * m..(pl + 1) * m];
+            let b = &mut ctx.beta[own - m..own];
             for (bj, sj) in b.iter_mut().zip(&ctx.scratch) {
                 *bj *= sj;
             }

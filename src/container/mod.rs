@@ -10,7 +10,7 @@ mod write;
 
 pub use predict::Transform;
 pub use read::{parse, Parsed};
-pub use write::{compress, CompressOptions, ModelMode};
+pub use write::{compress, CompressOptions, MixPolicy, ModelMode};
 
 use crate::circuit::Circuit;
 use crate::codec::PcMixCodec;

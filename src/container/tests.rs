@@ -208,3 +208,38 @@ fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
     let err = parse(&old, &Limits::default()).unwrap_err().to_string();
     assert!(err.contains("pcmix"), "{err}");
 }
+
+#[test]
+fn the_mix_policy_decides_whether_chunks_may_use_pcmix() {
+    let mut rng = Rng::new(48);
+    let c = random_circuit(&mut rng, 16, 256, 2);
+    let input: Vec<u8> = walk(&mut rng, 400)
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (u16::from(x) % c.alphabet()[i % 16]) as u8)
+        .collect();
+    let codecs = |mix| {
+        let options = CompressOptions {
+            model: Some((&c, ModelMode::Reference("m.pcm".into()))),
+            chunk_records: 200,
+            row: 4,
+            mix,
+            ..Default::default()
+        };
+        let packed = round_trip(&input, &options, Some(&c));
+        let parsed = parse(&packed, &Limits::default()).unwrap();
+        let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
+        (parsed.header.version, codecs)
+    };
+    let (version, smallest) = codecs(MixPolicy::AtMost(1.0));
+    assert_eq!(
+        (version, smallest.as_slice()),
+        (VERSION, &[Codec::Pcmix; 2][..])
+    );
+    // pcmix's saving on these chunks is below 100%: a demand for more keeps pc.
+    for policy in [MixPolicy::Never, MixPolicy::AtMost(0.0)] {
+        let (version, codecs) = codecs(policy);
+        assert!(version < VERSION, "{policy:?}");
+        assert!(!codecs.contains(&Codec::Pcmix), "{policy:?}: {codecs:?}");
+    }
+}

@@ -42,6 +42,20 @@ pub struct CompressOptions<'a> {
     /// Row stride inside a record for the `pcmix` codec's spatial contexts (the variable
     /// "above" v is v - row); 0 when the records have no rows. At most the record size.
     pub row: usize,
+    /// When a chunk may use the `pcmix` codec instead of `pc`.
+    pub mix: MixPolicy,
+}
+
+/// When a chunk may use the `pcmix` codec. pcmix decodes several times slower than `pc`
+/// when the circuit is small (its per-bit context models then cost more than the circuit),
+/// so a small saving can be a poor trade.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MixPolicy {
+    /// Never; pcmix is not even tried, which also makes compression faster.
+    Never,
+    /// When its payload is at most this fraction of the `pc` payload (1.0: whenever it is
+    /// not larger).
+    AtMost(f64),
 }
 
 impl Default for CompressOptions<'_> {
@@ -55,6 +69,7 @@ impl Default for CompressOptions<'_> {
             transform: None,
             png_pixels: false,
             row: 0,
+            mix: MixPolicy::AtMost(1.0),
         }
     }
 }
@@ -90,7 +105,10 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
     };
     let coded: Vec<(Chunk, Vec<u8>)> = records
         .par_chunks(chunk_records * d)
-        .map(|raw| code_chunk(raw, d, codec.as_ref().map(|c| (c, row)), options.zstd_level))
+        .map(|raw| {
+            let codec = codec.as_ref().map(|c| (c, row, options.mix));
+            code_chunk(raw, d, codec, options.zstd_level)
+        })
         .collect::<Result<_>>()?;
     let mut out = Vec::new();
     out.extend_from_slice(&MAGIC);
@@ -177,9 +195,9 @@ fn write_model(out: &mut Vec<u8>, bytes: &[u8], mode: &ModelMode) -> Result<()> 
 }
 
 /// Codes one chunk with every applicable codec (pc and pcmix, from one pass of the circuit,
-/// only when the values fit the model's alphabet; pcmix with row stride `row`) and keeps
-/// the smallest (ties: stored, then zstd, then pc, then pcmix, the cheapest to decode
-/// first).
+/// only when the values fit the model's alphabet; pcmix with row stride `row`, as `mix`
+/// allows) and keeps the smallest (ties: stored, then zstd, then pc, then pcmix, the
+/// cheapest to decode first).
 ///
 /// When the circuit's stream is under half the size of a fast zstd pass (level 1), the slow
 /// zstd pass is skipped: on such chunks (e.g. MNIST: 1.2 vs ~2.3 bits per pixel) higher zstd
@@ -187,17 +205,23 @@ fn write_model(out: &mut Vec<u8>, bytes: &[u8], mode: &ModelMode) -> Result<()> 
 fn code_chunk(
     raw: &[u8],
     d: usize,
-    codec: Option<(&PcMixCodec, u32)>,
+    codec: Option<(&PcMixCodec, u32, MixPolicy)>,
     level: i32,
 ) -> Result<(Chunk, Vec<u8>)> {
     let mut best = (Codec::Stored, raw.to_vec());
-    let coded = match codec.filter(|(c, _)| c.pc().accepts(raw)) {
-        Some((codec, row)) => Some(codec.encode_chunk(raw, row)?),
+    let coded = match codec.filter(|(c, _, _)| c.pc().accepts(raw)) {
+        Some((codec, _, MixPolicy::Never)) => Some((codec.pc().encode_chunk(raw)?, None)),
+        Some((codec, row, MixPolicy::AtMost(fraction))) => {
+            let (pc, mix) = codec.encode_chunk(raw, row)?;
+            let kept = mix.len() as f64 <= fraction * pc.len() as f64;
+            Some((pc, kept.then_some(mix)))
+        }
         None => None,
     };
     let clear_win = match &coded {
         Some((pc, mix)) if level > 1 => {
-            2 * pc.len().min(mix.len()) < zstd::bulk::compress(raw, 1)?.len()
+            let smallest = mix.as_ref().map_or(pc.len(), |m| m.len().min(pc.len()));
+            2 * smallest < zstd::bulk::compress(raw, 1)?.len()
         }
         _ => false,
     };
@@ -208,7 +232,8 @@ fn code_chunk(
         }
     }
     if let Some((pc, mix)) = coded {
-        for (codec, payload) in [(Codec::Pc, pc), (Codec::Pcmix, mix)] {
+        let candidates = std::iter::once((Codec::Pc, pc)).chain(mix.map(|m| (Codec::Pcmix, m)));
+        for (codec, payload) in candidates {
             if payload.len() < best.1.len() {
                 best = (codec, payload);
             }
