@@ -98,7 +98,7 @@ pub fn roundtrip(data: &[u8]) {
         model: mode.map(|m| (circuit, m)),
         prefix_len: usize::from(prefix_len),
         record_size: usize::from(a & 15) + 1,
-        chunk_records: usize::from(chunk_records) + 1,
+        chunk_records: Some(usize::from(chunk_records) + 1),
         zstd_level: 1,
         transform: (a & 0x80 != 0).then(|| {
             let channels = 1 + prefix_len % container::predict::MAX_CHANNELS;

@@ -328,7 +328,7 @@ fn with_model(
         &CompressOptions {
             model: Some((&best.circuit, ModelMode::EmbedCompact(best.quantization))),
             prefix_len: detected.prefix_len,
-            chunk_records: (chunk_bytes(input.len()) / d).max(1),
+            chunk_records: Some((chunk_bytes(input.len()) / d).max(1)),
             zstd_level,
             transform,
             png_pixels: options.png_pixels,

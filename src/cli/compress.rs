@@ -64,9 +64,11 @@ pub struct CompressArgs {
     #[arg(long, requires = "model", value_name = "exact|compact", num_args = 0..=1, require_equals = true,
           default_missing_value = "exact")]
     pub embed_model: Option<Embed>,
-    /// Records per chunk with --model: chunks are coded and decoded in parallel and alone.
-    #[arg(long, default_value_t = crate::codec::DEFAULT_CHUNK_RECORDS)]
-    pub chunk_records: usize,
+    /// Records per chunk with --model (default: about 4 MiB of records, e.g. 5,349 MNIST
+    /// images): chunks are coded and decoded in parallel and alone. pcmix learns within a
+    /// chunk, so smaller chunks (finer random access, more parallelism) code larger.
+    #[arg(long, value_name = "N")]
+    pub chunk_records: Option<usize>,
     /// Effort without --model, 1 (fastest) to 9 (smallest): higher levels try more record
     /// widths and hidden sizes, and train longer on larger samples.
     #[arg(short = 'l', long, default_value_t = crate::auto::DEFAULT_LEVEL, value_name = "1..9",
@@ -119,7 +121,7 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
                 model: Some((circuit, mode)),
                 prefix_len: idx_prefix(&input, circuit.dims()),
                 row: idx_row(&input),
-                chunk_records: args.chunk_records.max(1),
+                chunk_records: args.chunk_records,
                 ..Default::default()
             };
             (container::compress(&input, &options)?, None)

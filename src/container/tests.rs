@@ -22,7 +22,7 @@ fn round_trips_with_and_without_models() {
         let embed = CompressOptions {
             model: Some((&c, ModelMode::Embed)),
             prefix_len: 2,
-            chunk_records: 7,
+            chunk_records: Some(7),
             ..Default::default()
         };
         round_trip(&input, &embed, None);
@@ -30,7 +30,7 @@ fn round_trips_with_and_without_models() {
             let q = crate::circuit::Quantization { bits, shift };
             let compact = CompressOptions {
                 model: Some((&c, ModelMode::EmbedCompact(q))),
-                chunk_records: 5,
+                chunk_records: Some(5),
                 ..Default::default()
             };
             let packed = round_trip(&input, &compact, None);
@@ -128,7 +128,7 @@ fn residual_records_round_trip_as_version_3() {
         let options = CompressOptions {
             prefix_len: 12,
             record_size,
-            chunk_records: 10,
+            chunk_records: Some(10),
             transform: Some(transform),
             ..Default::default()
         };
@@ -184,7 +184,7 @@ fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
         .collect();
     let options = CompressOptions {
         model: Some((&c, ModelMode::Reference("m.pcm".into()))),
-        chunk_records: 200,
+        chunk_records: Some(200),
         row: 4,
         ..Default::default()
     };
@@ -221,7 +221,7 @@ fn the_mix_policy_decides_whether_chunks_may_use_pcmix() {
     let codecs = |mix| {
         let options = CompressOptions {
             model: Some((&c, ModelMode::Reference("m.pcm".into()))),
-            chunk_records: 200,
+            chunk_records: Some(200),
             row: 4,
             mix,
             ..Default::default()

@@ -5,7 +5,7 @@ use super::{compact, Chunk, Codec, Transform, MAGIC, VERSION, VERSION_1, VERSION
 use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED};
 use super::{FLAG_PNG_PIXELS, FLAG_TRANSFORM};
 use crate::circuit::{Circuit, Quantization};
-use crate::codec::{PcMixCodec, DEFAULT_CHUNK_RECORDS};
+use crate::codec::{default_chunk_records, PcMixCodec};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
@@ -31,8 +31,9 @@ pub struct CompressOptions<'a> {
     pub prefix_len: usize,
     /// Bytes per record when there is no model (ignored with a model).
     pub record_size: usize,
-    /// Records per chunk.
-    pub chunk_records: usize,
+    /// Records per chunk with a model; `None`: about 4 MiB of records
+    /// ([`default_chunk_records`]).
+    pub chunk_records: Option<usize>,
     /// zstd level of the fallback codec.
     pub zstd_level: i32,
     /// Code the records as these residuals (the model must be trained on residuals).
@@ -64,7 +65,7 @@ impl Default for CompressOptions<'_> {
             model: None,
             prefix_len: 0,
             record_size: 1,
-            chunk_records: DEFAULT_CHUNK_RECORDS,
+            chunk_records: None,
             zstd_level: 19,
             transform: None,
             png_pixels: false,
@@ -97,7 +98,10 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
     let codec = circuit.map(PcMixCodec::new);
     let row = u32::try_from(options.row.min(d)).expect("a record size fits in u32");
     let chunk_records = if codec.is_some() {
-        options.chunk_records.max(1)
+        options
+            .chunk_records
+            .unwrap_or_else(|| default_chunk_records(d))
+            .max(1)
     } else {
         // Without a model records are plain bytes: chunks of about 8 MiB give zstd a long
         // window (within 0.1 % of one zstd frame on MNIST) and still decode in parallel.
