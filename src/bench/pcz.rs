@@ -36,6 +36,8 @@ pub struct Pcz {
     /// How to train; `None` for a row built on a given model.
     options: Option<PczOptions>,
     record_size: usize,
+    /// Row stride inside a record (an image's width) for pcmix's spatial contexts; 0: none.
+    row: usize,
     circuit: Option<Circuit>,
     codec: Option<PcCodec>,
 }
@@ -46,6 +48,7 @@ impl Pcz {
         Pcz {
             options: Some(options),
             record_size,
+            row: 0,
             circuit: None,
             codec: None,
         }
@@ -63,9 +66,16 @@ impl Pcz {
         Ok(Pcz {
             options: None,
             record_size,
+            row: 0,
             codec: Some(PcCodec::new(&circuit)),
             circuit: Some(circuit),
         })
+    }
+
+    /// The row with records seen as images `row` values wide, as `pcz compress` sees an
+    /// IDX file's items (pcmix's spatial contexts then know the pixel above).
+    pub fn with_row(self, row: usize) -> Self {
+        Pcz { row, ..self }
     }
 
     fn trained(&self) -> Result<(&Circuit, &PcCodec)> {
@@ -126,6 +136,7 @@ impl Codec for Pcz {
         }
         let options = CompressOptions {
             model: Some((circuit, ModelMode::Reference("bench".into()))),
+            row: self.row,
             ..Default::default()
         };
         container::compress(data, &options)

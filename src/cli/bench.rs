@@ -220,6 +220,7 @@ fn bench_records(args: &BenchArgs) -> Result<Report> {
                 d,
             ),
         };
+        let pcz = pcz.with_row(shape.map_or(0, |s| s.cols));
         all.push(Peer {
             key: "pcz",
             availability: Availability::Ready(Box::new(pcz)),
