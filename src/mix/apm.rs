@@ -15,7 +15,10 @@ const STEP: i32 = 2 * LOGIT_LIMIT / (BUCKETS as i32 - 1);
 /// A table of `contexts` maps.
 #[derive(Debug, Clone)]
 pub struct Apm {
+    /// Each entry minus its initial value ([`Apm::initial`]), so a fresh map is all zeros
+    /// (zeroed pages, free until touched: the 65,536-map APM costs a chunk nothing up front).
     p: Vec<i32>,
+    initial: [i32; BUCKETS],
     index: usize,
     rate: u32,
 }
@@ -24,16 +27,9 @@ impl Apm {
     /// `contexts` maps, each starting as the identity; each update moves a bucket by
     /// 1/2^`rate` of its error.
     pub fn new(contexts: usize, rate: u32) -> Self {
-        let map: Vec<i32> = (0..BUCKETS as i32)
-            .map(|i| squash(i * STEP - LOGIT_LIMIT) * 16)
-            .collect();
         Apm {
-            p: map
-                .iter()
-                .copied()
-                .cycle()
-                .take(contexts * BUCKETS)
-                .collect(),
+            p: vec![0; contexts * BUCKETS],
+            initial: std::array::from_fn(|i| squash(i as i32 * STEP - LOGIT_LIMIT) * 16),
             index: 0,
             rate,
         }
@@ -45,14 +41,20 @@ impl Apm {
         let (i, f) = ((x / STEP) as usize, x % STEP);
         let base = ctx * BUCKETS + i;
         self.index = base + usize::from(f * 2 >= STEP);
-        let p = (self.p[base] * (STEP - f) + self.p[base + 1] * f) / STEP;
+        let (lo, hi) = (self.entry(base), self.entry(base + 1));
+        let p = (lo * (STEP - f) + hi * f) / STEP;
         (p >> 4).clamp(1, 65535)
     }
 
     /// Moves the bucket nearest to the last refined logit toward `bit`.
     pub fn update(&mut self, bit: bool) {
         let target = i32::from(bit) << 20;
-        let p = &mut self.p[self.index];
-        *p += (target - *p) >> self.rate;
+        let p = self.entry(self.index);
+        self.p[self.index] += (target - p) >> self.rate;
+    }
+
+    /// The entry at `index` (its stored offset plus its bucket's initial value).
+    fn entry(&self, index: usize) -> i32 {
+        self.p[index] + self.initial[index % BUCKETS]
     }
 }

@@ -14,6 +14,11 @@ pub struct Counters {
 }
 
 /// 65536 / (n + 1.5), as (2 * 65536) / (2n + 3) in integer division, for n < 1024.
+/// A fresh slot (probability 1/2, count 0). Slots are stored xor this value, so a fresh
+/// table is all zeros: the allocator hands out zeroed pages that cost nothing until they
+/// are touched, and a chunk pays only for the slots it uses.
+const FRESH: u32 = 1 << (P_BITS + 10 - 1);
+
 fn rate(n: u32) -> i64 {
     131_072 / i64::from(2 * n + 3)
 }
@@ -23,7 +28,7 @@ impl Counters {
     /// (< 1024) updates.
     pub fn new(bits: u32, limit: u32) -> Self {
         Counters {
-            slots: vec![1 << (P_BITS + 10 - 1); 1 << bits],
+            slots: vec![0; 1 << bits],
             limit: limit.min(1023),
         }
     }
@@ -35,18 +40,18 @@ impl Counters {
 
     /// The probability of a one in slot `i`, in units of 2^-16.
     pub fn p(&self, i: usize) -> i32 {
-        (self.slots[i] >> (P_BITS + 10 - 16)) as i32
+        ((self.slots[i] ^ FRESH) >> (P_BITS + 10 - 16)) as i32
     }
 
     /// Moves slot `i` toward `bit`.
     pub fn update(&mut self, i: usize, bit: bool) {
-        let s = self.slots[i];
+        let s = self.slots[i] ^ FRESH;
         let n = s & 1023;
         let p = i64::from(s >> 10);
         let target = i64::from(bit) << P_BITS;
         let p = p + (((target - p) * rate(n)) >> 16);
         let n = if n < self.limit { n + 1 } else { n };
-        self.slots[i] = ((p.clamp(0, (1 << P_BITS) - 1) as u32) << 10) | n;
+        self.slots[i] = (((p.clamp(0, (1 << P_BITS) - 1) as u32) << 10) | n) ^ FRESH;
     }
 }
 

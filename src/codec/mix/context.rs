@@ -33,7 +33,8 @@ pub fn tables(dims: usize, values: usize) -> Vec<Counters> {
         Counters::new(16, 1023),
         Counters::new(16, 1023),
     ];
-    t.resize(TABLES, Counters::new(hash_bits(values), 1023));
+    // One by one, not cloned: a clone would copy (touch) every page of the fresh table.
+    t.extend((3..TABLES).map(|_| Counters::new(hash_bits(values), 1023)));
     t
 }
 
