@@ -161,33 +161,36 @@ fn version_2_files_may_not_use_the_transform_flag() {
     assert!(err.to_string().contains("invalid flags 0x000c"), "{err}");
 }
 
-/// Records of 16 values on a random walk (steps of -1, 0 or 1), which the pcmix codec's
-/// spatial contexts predict far better than a random circuit or zstd do.
-fn walk(rng: &mut Rng, records: usize) -> Vec<u8> {
+/// Records of 16 values on a random walk (steps of -1, 0 or 1), reduced into the
+/// alphabet of `c`, which the pcmix codec's spatial contexts predict far better than a
+/// random circuit or zstd do.
+fn walk(rng: &mut Rng, c: &Circuit, records: usize) -> Vec<u8> {
     let mut x = 0u8;
     (0..records * 16)
-        .map(|_| {
+        .map(|i| {
             x = x.wrapping_add(rng.below(3) as u8).wrapping_sub(1);
-            x
+            (u16::from(x) % c.alphabet()[i % 16]) as u8
         })
         .collect()
+}
+
+/// Options coding walks with `c` (referenced) in chunks of 200 records of rows of 4.
+fn walk_options(c: &Circuit, mix: MixPolicy) -> CompressOptions<'_> {
+    CompressOptions {
+        model: Some((c, ModelMode::Reference("m.pcm".into()))),
+        chunk_records: Some(200),
+        row: 4,
+        mix,
+        ..Default::default()
+    }
 }
 
 #[test]
 fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
     let mut rng = Rng::new(47);
     let c = random_circuit(&mut rng, 16, 256, 2);
-    let input: Vec<u8> = walk(&mut rng, 600)
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| (u16::from(x) % c.alphabet()[i % 16]) as u8)
-        .collect();
-    let options = CompressOptions {
-        model: Some((&c, ModelMode::Reference("m.pcm".into()))),
-        chunk_records: Some(200),
-        row: 4,
-        ..Default::default()
-    };
+    let input = walk(&mut rng, &c, 600);
+    let options = walk_options(&c, MixPolicy::AtMost(1.0));
     let packed = round_trip(&input, &options, Some(&c));
     assert_eq!(packed, compress(&input, &options).unwrap(), "deterministic");
     let parsed = parse(&packed, &Limits::default()).unwrap();
@@ -213,20 +216,9 @@ fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
 fn the_mix_policy_decides_whether_chunks_may_use_pcmix() {
     let mut rng = Rng::new(48);
     let c = random_circuit(&mut rng, 16, 256, 2);
-    let input: Vec<u8> = walk(&mut rng, 400)
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| (u16::from(x) % c.alphabet()[i % 16]) as u8)
-        .collect();
+    let input = walk(&mut rng, &c, 400);
     let codecs = |mix| {
-        let options = CompressOptions {
-            model: Some((&c, ModelMode::Reference("m.pcm".into()))),
-            chunk_records: Some(200),
-            row: 4,
-            mix,
-            ..Default::default()
-        };
-        let packed = round_trip(&input, &options, Some(&c));
+        let packed = round_trip(&input, &walk_options(&c, mix), Some(&c));
         let parsed = parse(&packed, &Limits::default()).unwrap();
         let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
         (parsed.header.version, codecs)
