@@ -34,7 +34,7 @@ pub use layout::{Detected, Kind};
 pub use level::{Plan, DEFAULT_LEVEL};
 
 use crate::codec::PcMixCodec;
-use crate::container::{self, CompressOptions, MixPolicy, ModelMode, Transform};
+use crate::container::{self, CompressOptions, MixPolicy, ModelMode, Staged, Transform};
 use crate::error::{Error, Result};
 
 /// zstd level of the fallback codec (the level pcz promises not to lose to).
@@ -187,21 +187,21 @@ pub fn compress(
     // Without pcmix the circuit must promise to win on its own estimate.
     let promising =
         promising.filter(|c| mix != MixPolicy::Never || c.estimate < PROMISE * fallback_estimate);
-    if let Some(best) = promising {
-        note(format!(
-            "coding with the circuit (record size {}, {} hidden states)",
-            best.record_size,
-            best.circuit.hidden()
-        ));
-        let quick = with_model(
-            input,
-            &detected,
-            best,
-            transform,
-            QUICK_ZSTD_LEVEL,
-            mix,
-            options,
-        )?;
+    let staged = match promising {
+        Some(best) => {
+            note(format!(
+                "coding with the circuit (record size {}, {} hidden states)",
+                best.record_size,
+                best.circuit.hidden()
+            ));
+            Some(ModelContainer::stage(
+                input, &detected, best, transform, mix, options,
+            )?)
+        }
+        None => None,
+    };
+    if let Some(model) = &staged {
+        let quick = model.finish(QUICK_ZSTD_LEVEL)?;
         if quick.packed.len() as f64 <= PROMISE * fallback_estimate && all_pc(&quick.packed)? {
             return Ok(Outcome {
                 fallback_bytes: fallback.made().map(|f| f.packed.len()),
@@ -216,17 +216,9 @@ pub fn compress(
             without_model(input, &detected, options)?
         }
     };
-    match promising {
-        Some(best) => {
-            let full = with_model(
-                input,
-                &detected,
-                best,
-                transform,
-                FALLBACK_ZSTD_LEVEL,
-                mix,
-                options,
-            )?;
+    match staged {
+        Some(model) => {
+            let full = model.finish(FALLBACK_ZSTD_LEVEL)?;
             Ok(if full.packed.len() < fallback.packed.len() {
                 Outcome {
                     fallback_bytes: Some(fallback.packed.len()),
@@ -312,45 +304,62 @@ fn without_model(input: &[u8], detected: &Detected, options: &AutoOptions) -> Re
     })
 }
 
-/// The container with `best` embedded; chunks the circuit loses go to zstd at `zstd_level`.
-fn with_model(
-    input: &[u8],
-    detected: &Detected,
-    best: &policy::Candidate,
-    transform: Option<Transform>,
-    zstd_level: i32,
-    mix: MixPolicy,
-    options: &AutoOptions,
-) -> Result<Outcome> {
-    let d = best.record_size;
-    let packed = container::compress(
-        input,
-        &CompressOptions {
-            model: Some((&best.circuit, ModelMode::EmbedCompact(best.quantization))),
+/// The container with a self-trained circuit embedded, its circuit payloads coded once
+/// ([`Staged`]): finishing it at the quick zstd level and, when that file does not do, at
+/// the fallback's level codes every chunk with the circuit only once.
+struct ModelContainer<'a> {
+    staged: Staged<'a>,
+    /// What the outcome says besides the packed bytes.
+    summary: Outcome,
+}
+
+impl<'a> ModelContainer<'a> {
+    fn stage(
+        input: &'a [u8],
+        detected: &Detected,
+        best: &'a policy::Candidate,
+        transform: Option<Transform>,
+        mix: MixPolicy,
+        options: &AutoOptions,
+    ) -> Result<Self> {
+        let d = best.record_size;
+        let staged = Staged::new(
+            input,
+            &CompressOptions {
+                model: Some((&best.circuit, ModelMode::EmbedCompact(best.quantization))),
+                prefix_len: detected.prefix_len,
+                chunk_records: Some((chunk_bytes(input.len()) / d).max(1)),
+                transform,
+                png_pixels: options.png_pixels,
+                row: detected.row,
+                mix,
+                ..Default::default()
+            },
+        )?;
+        let summary = Outcome {
+            packed: Vec::new(),
+            kind: detected.kind,
             prefix_len: detected.prefix_len,
-            chunk_records: Some((chunk_bytes(input.len()) / d).max(1)),
-            zstd_level,
+            record_size: d,
             transform,
-            png_pixels: options.png_pixels,
-            row: detected.row,
-            mix,
-            ..Default::default()
-        },
-    )?;
-    Ok(Outcome {
-        packed,
-        kind: detected.kind,
-        prefix_len: detected.prefix_len,
-        record_size: d,
-        transform,
-        model: Some(ModelSummary {
-            hidden: best.circuit.hidden(),
-            quantization: best.quantization,
-            model_bytes: best.model_bytes,
-            held_out_bits_per_byte: best.bits_per_byte,
-        }),
-        fallback_bytes: None,
-    })
+            model: Some(ModelSummary {
+                hidden: best.circuit.hidden(),
+                quantization: best.quantization,
+                model_bytes: best.model_bytes,
+                held_out_bits_per_byte: best.bits_per_byte,
+            }),
+            fallback_bytes: None,
+        };
+        Ok(ModelContainer { staged, summary })
+    }
+
+    /// The container; chunks the circuit loses go to zstd at `zstd_level`.
+    fn finish(&self, zstd_level: i32) -> Result<Outcome> {
+        Ok(Outcome {
+            packed: self.staged.finish(zstd_level)?,
+            ..self.summary.clone()
+        })
+    }
 }
 
 /// The transform whose residuals over `body` have the lowest order-0 entropy per channel,

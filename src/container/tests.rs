@@ -235,3 +235,34 @@ fn the_mix_policy_decides_whether_chunks_may_use_pcmix() {
         assert!(!codecs.contains(&Codec::Pcmix), "{policy:?}: {codecs:?}");
     }
 }
+
+#[test]
+fn a_staged_container_finishes_as_compress_does_at_every_level() {
+    let mut rng = Rng::new(49);
+    let c = random_circuit(&mut rng, 16, 256, 2);
+    // Walks the circuit codes, then constant records zstd codes to almost nothing.
+    let mut input = walk(&mut rng, &c, 400);
+    input.extend(std::iter::repeat_n(0u8, 200 * 16));
+    let options = walk_options(&c, MixPolicy::AtMost(1.0));
+    let staged = Staged::new(&input, &options).unwrap();
+    for level in [1, 3, 9, 19] {
+        let finished = staged.finish(level).unwrap();
+        let direct = CompressOptions {
+            zstd_level: level,
+            ..options.clone()
+        };
+        assert_eq!(
+            finished,
+            compress(&input, &direct).unwrap(),
+            "level {level}"
+        );
+        let parsed = parse(&finished, &Limits::default()).unwrap();
+        let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
+        assert_eq!(codecs.len(), 3);
+        assert!(
+            codecs[1] == Codec::Pcmix && codecs[2] == Codec::Zstd,
+            "{codecs:?}"
+        );
+        assert_eq!(decompress(&parsed, Some(&c)).unwrap(), input);
+    }
+}

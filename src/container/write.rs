@@ -8,6 +8,7 @@ use crate::circuit::{Circuit, Quantization};
 use crate::codec::{default_chunk_records, PcMixCodec};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Whether the model goes inside the file.
@@ -77,100 +78,157 @@ impl Default for CompressOptions<'_> {
 
 /// Compresses `input` into a `.pcz` container.
 pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> {
-    let d = match &options.model {
-        Some((c, _)) => c.dims(),
-        None => options.record_size.max(1),
-    };
-    let prefix_len = options.prefix_len.min(input.len());
-    let body = &input[prefix_len..];
-    let count = body.len() / d;
-    let (records, suffix) = body.split_at(count * d);
-    let residuals = options.transform.map(|t| t.residuals(records));
-    let records = residuals.as_deref().unwrap_or(records);
-    let compact = match &options.model {
-        Some((c, ModelMode::EmbedCompact(q))) => Some(compact::encode(c, *q)?),
-        _ => None,
-    };
-    let circuit = match (&compact, &options.model) {
-        (Some((quantized, _)), _) => Some(quantized),
-        (None, model) => model.as_ref().map(|(c, _)| *c),
-    };
-    let codec = circuit.map(PcMixCodec::new);
-    let row = u32::try_from(options.row.min(d)).expect("a record size fits in u32");
-    let chunk_records = if codec.is_some() {
-        options
-            .chunk_records
-            .unwrap_or_else(|| default_chunk_records(d))
-            .max(1)
-    } else {
-        // Without a model records are plain bytes: chunks of about 8 MiB give zstd a long
-        // window (within 0.1 % of one zstd frame on MNIST) and still decode in parallel.
-        (8 << 20) / d + 1
-    };
-    let coded: Vec<(Chunk, Vec<u8>)> = records
-        .par_chunks(chunk_records * d)
-        .map(|raw| {
-            let codec = codec.as_ref().map(|c| (c, row, options.mix));
-            code_chunk(raw, d, codec, options.zstd_level)
-        })
-        .collect::<Result<_>>()?;
-    let mut out = Vec::new();
-    out.extend_from_slice(&MAGIC);
-    let (version, model_flag) = match &options.model {
-        Some((_, ModelMode::Embed)) => (VERSION_1, FLAG_MODEL_EMBEDDED),
-        Some((_, ModelMode::Reference(_))) => (VERSION_1, FLAG_MODEL_REFERENCED),
-        Some((_, ModelMode::EmbedCompact(_))) => (VERSION_COMPACT, FLAG_MODEL_COMPACT),
-        None => (VERSION_1, 0),
-    };
-    let mut flags = model_flag;
-    if options.transform.is_some() {
-        flags |= FLAG_TRANSFORM;
-    }
-    if options.png_pixels {
-        flags |= FLAG_PNG_PIXELS;
-    }
-    let version = if coded.iter().any(|(c, _)| c.codec == Codec::Pcmix) {
-        VERSION
-    } else if flags & (FLAG_TRANSFORM | FLAG_PNG_PIXELS) != 0 {
-        VERSION_TRANSFORM
-    } else {
-        version
-    };
-    out.extend_from_slice(&version.to_le_bytes());
-    out.extend_from_slice(&flags.to_le_bytes());
-    out.extend_from_slice(&(input.len() as u64).to_le_bytes());
-    out.extend_from_slice(&(d as u32).to_le_bytes());
-    out.extend_from_slice(&(count as u64).to_le_bytes());
-    put_bytes(&mut out, &input[..prefix_len]);
-    put_bytes(&mut out, suffix);
-    if let Some(transform) = &options.transform {
-        transform.write(&mut out);
-    }
-    if let Some((c, mode)) = &options.model {
-        let file;
-        let bytes: &[u8] = match &compact {
-            Some((_, bytes)) => bytes,
-            None => {
-                file = c.to_bytes();
-                &file
-            }
+    Staged::new(input, options)?.finish(options.zstd_level)
+}
+
+/// A container whose circuit work is done: the layout, the compact model and every chunk's
+/// circuit payloads (`pc`, and `pcmix` as the policy allows). Only the zstd pass and the
+/// assembly remain, so one staging can be finished at several zstd levels, each giving
+/// exactly what [`compress`] gives at that level (self-training tries a fast level first and
+/// a slow one only when the fast file does not do).
+pub struct Staged<'a> {
+    input: &'a [u8],
+    options: CompressOptions<'a>,
+    d: usize,
+    prefix_len: usize,
+    count: usize,
+    /// The records as coded (residuals when there is a transform).
+    records: Cow<'a, [u8]>,
+    /// The compact model's bytes, when it is embedded compact.
+    compact: Option<Vec<u8>>,
+    chunk_records: usize,
+    /// Per chunk, the circuit's payloads when its values fit the model's alphabet.
+    circuit: Vec<Option<CircuitPayloads>>,
+}
+
+/// A chunk's `pc` payload and, when kept by the mix policy, its `pcmix` payload.
+type CircuitPayloads = (Vec<u8>, Option<Vec<u8>>);
+
+impl<'a> Staged<'a> {
+    /// Lays out `input` and codes every chunk with the circuit (chunks in parallel).
+    pub fn new(input: &'a [u8], options: &CompressOptions<'a>) -> Result<Staged<'a>> {
+        let d = match &options.model {
+            Some((c, _)) => c.dims(),
+            None => options.record_size.max(1),
         };
-        write_model(&mut out, bytes, mode)?;
+        let prefix_len = options.prefix_len.min(input.len());
+        let body = &input[prefix_len..];
+        let count = body.len() / d;
+        let records = &body[..count * d];
+        let records = match options.transform {
+            Some(t) => Cow::Owned(t.residuals(records)),
+            None => Cow::Borrowed(records),
+        };
+        let compact = match &options.model {
+            Some((c, ModelMode::EmbedCompact(q))) => Some(compact::encode(c, *q)?),
+            _ => None,
+        };
+        let circuit = match (&compact, &options.model) {
+            (Some((quantized, _)), _) => Some(quantized),
+            (None, model) => model.as_ref().map(|(c, _)| *c),
+        };
+        let codec = circuit.map(PcMixCodec::new);
+        let row = u32::try_from(options.row.min(d)).expect("a record size fits in u32");
+        let chunk_records = if codec.is_some() {
+            options
+                .chunk_records
+                .unwrap_or_else(|| default_chunk_records(d))
+                .max(1)
+        } else {
+            // Without a model records are plain bytes: chunks of about 8 MiB give zstd a
+            // long window (within 0.1 % of one zstd frame on MNIST) and still decode in
+            // parallel.
+            (8 << 20) / d + 1
+        };
+        let payloads: Vec<Option<CircuitPayloads>> = records
+            .par_chunks(chunk_records * d)
+            .map(|raw| match &codec {
+                Some(c) => circuit_payloads(raw, c, row, options.mix),
+                None => Ok(None),
+            })
+            .collect::<Result<_>>()?;
+        Ok(Staged {
+            input,
+            options: options.clone(),
+            d,
+            prefix_len,
+            count,
+            records,
+            compact: compact.map(|(_, bytes)| bytes),
+            chunk_records,
+            circuit: payloads,
+        })
     }
-    out.extend_from_slice(&(coded.len() as u32).to_le_bytes());
-    for (chunk, payload) in &coded {
-        out.push(chunk.codec.id());
-        out.extend_from_slice(&chunk.records.to_le_bytes());
-        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        out.extend_from_slice(&chunk.checksum.to_le_bytes());
+
+    /// The container with chunks the circuit loses coded by zstd at `zstd_level`.
+    pub fn finish(&self, zstd_level: i32) -> Result<Vec<u8>> {
+        let (input, options, d) = (self.input, &self.options, self.d);
+        let prefix_len = self.prefix_len;
+        let suffix = &input[prefix_len + self.count * d..];
+        let coded: Vec<(Chunk, Vec<u8>)> = self
+            .records
+            .par_chunks(self.chunk_records * d)
+            .zip(self.circuit.par_iter())
+            .map(|(raw, circuit)| code_chunk(raw, d, circuit.as_ref(), zstd_level))
+            .collect::<Result<_>>()?;
+        let mut out = Vec::new();
+        out.extend_from_slice(&MAGIC);
+        let (version, model_flag) = match &options.model {
+            Some((_, ModelMode::Embed)) => (VERSION_1, FLAG_MODEL_EMBEDDED),
+            Some((_, ModelMode::Reference(_))) => (VERSION_1, FLAG_MODEL_REFERENCED),
+            Some((_, ModelMode::EmbedCompact(_))) => (VERSION_COMPACT, FLAG_MODEL_COMPACT),
+            None => (VERSION_1, 0),
+        };
+        let mut flags = model_flag;
+        if options.transform.is_some() {
+            flags |= FLAG_TRANSFORM;
+        }
+        if options.png_pixels {
+            flags |= FLAG_PNG_PIXELS;
+        }
+        let version = if coded.iter().any(|(c, _)| c.codec == Codec::Pcmix) {
+            VERSION
+        } else if flags & (FLAG_TRANSFORM | FLAG_PNG_PIXELS) != 0 {
+            VERSION_TRANSFORM
+        } else {
+            version
+        };
+        out.extend_from_slice(&version.to_le_bytes());
+        out.extend_from_slice(&flags.to_le_bytes());
+        out.extend_from_slice(&(input.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(d as u32).to_le_bytes());
+        out.extend_from_slice(&(self.count as u64).to_le_bytes());
+        put_bytes(&mut out, &input[..prefix_len]);
+        put_bytes(&mut out, suffix);
+        if let Some(transform) = &options.transform {
+            transform.write(&mut out);
+        }
+        if let Some((c, mode)) = &options.model {
+            let file;
+            let bytes: &[u8] = match &self.compact {
+                Some(bytes) => bytes,
+                None => {
+                    file = c.to_bytes();
+                    &file
+                }
+            };
+            write_model(&mut out, bytes, mode)?;
+        }
+        out.extend_from_slice(&(coded.len() as u32).to_le_bytes());
+        for (chunk, payload) in &coded {
+            out.push(chunk.codec.id());
+            out.extend_from_slice(&chunk.records.to_le_bytes());
+            out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            out.extend_from_slice(&chunk.checksum.to_le_bytes());
+        }
+        let header_checksum = xxh3_64(&out);
+        out.extend_from_slice(&header_checksum.to_le_bytes());
+        for (_, payload) in &coded {
+            out.extend_from_slice(payload);
+        }
+        out.extend_from_slice(&xxh3_64(input).to_le_bytes());
+        Ok(out)
     }
-    let header_checksum = xxh3_64(&out);
-    out.extend_from_slice(&header_checksum.to_le_bytes());
-    for (_, payload) in &coded {
-        out.extend_from_slice(payload);
-    }
-    out.extend_from_slice(&xxh3_64(input).to_le_bytes());
-    Ok(out)
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -198,10 +256,30 @@ fn write_model(out: &mut Vec<u8>, bytes: &[u8], mode: &ModelMode) -> Result<()> 
     Ok(())
 }
 
-/// Codes one chunk with every applicable codec (pc and pcmix, from one pass of the circuit,
-/// only when the values fit the model's alphabet; pcmix with row stride `row`, as `mix`
-/// allows) and keeps the smallest (ties: stored, then zstd, then pc, then pcmix, the
-/// cheapest to decode first).
+/// The circuit's payloads of one chunk (pc and pcmix, from one pass of the circuit, only
+/// when the values fit the model's alphabet; pcmix with row stride `row`, as `mix` allows).
+fn circuit_payloads(
+    raw: &[u8],
+    codec: &PcMixCodec,
+    row: u32,
+    mix: MixPolicy,
+) -> Result<Option<CircuitPayloads>> {
+    if !codec.pc().accepts(raw) {
+        return Ok(None);
+    }
+    Ok(Some(match mix {
+        MixPolicy::Never => (codec.pc().encode_chunk(raw)?, None),
+        MixPolicy::AtMost(fraction) => {
+            let (pc, mix) = codec.encode_chunk(raw, row)?;
+            let kept = mix.len() as f64 <= fraction * pc.len() as f64;
+            (pc, kept.then_some(mix))
+        }
+    }))
+}
+
+/// Keeps the smallest of one chunk's codecs: stored, zstd at `level`, and the circuit's
+/// payloads `coded` (ties: stored, then zstd, then pc, then pcmix, the cheapest to decode
+/// first).
 ///
 /// When the circuit's stream is under half the size of a fast zstd pass (level 1), the slow
 /// zstd pass is skipped: on such chunks (e.g. MNIST: 1.2 vs ~2.3 bits per pixel) higher zstd
@@ -209,20 +287,11 @@ fn write_model(out: &mut Vec<u8>, bytes: &[u8], mode: &ModelMode) -> Result<()> 
 fn code_chunk(
     raw: &[u8],
     d: usize,
-    codec: Option<(&PcMixCodec, u32, MixPolicy)>,
+    coded: Option<&CircuitPayloads>,
     level: i32,
 ) -> Result<(Chunk, Vec<u8>)> {
     let mut best = (Codec::Stored, raw.to_vec());
-    let coded = match codec.filter(|(c, _, _)| c.pc().accepts(raw)) {
-        Some((codec, _, MixPolicy::Never)) => Some((codec.pc().encode_chunk(raw)?, None)),
-        Some((codec, row, MixPolicy::AtMost(fraction))) => {
-            let (pc, mix) = codec.encode_chunk(raw, row)?;
-            let kept = mix.len() as f64 <= fraction * pc.len() as f64;
-            Some((pc, kept.then_some(mix)))
-        }
-        None => None,
-    };
-    let clear_win = match &coded {
+    let clear_win = match coded {
         Some((pc, mix)) if level > 1 => {
             let smallest = mix.as_ref().map_or(pc.len(), |m| m.len().min(pc.len()));
             2 * smallest < zstd::bulk::compress(raw, 1)?.len()
@@ -236,10 +305,11 @@ fn code_chunk(
         }
     }
     if let Some((pc, mix)) = coded {
-        let candidates = std::iter::once((Codec::Pc, pc)).chain(mix.map(|m| (Codec::Pcmix, m)));
+        let candidates =
+            std::iter::once((Codec::Pc, pc)).chain(mix.iter().map(|m| (Codec::Pcmix, m)));
         for (codec, payload) in candidates {
             if payload.len() < best.1.len() {
-                best = (codec, payload);
+                best = (codec, payload.clone());
             }
         }
     }
