@@ -34,7 +34,8 @@ pub use layout::{Detected, Kind};
 pub use level::{Plan, DEFAULT_LEVEL};
 
 use crate::codec::PcMixCodec;
-use crate::container::{self, CompressOptions, MixPolicy, ModelMode, Staged, Transform};
+use crate::container::Transform;
+use crate::container::{self, CompressOptions, KnownChunk, MixPolicy, ModelMode, Staged};
 use crate::error::{Error, Result};
 
 /// zstd level of the fallback codec (the level pcz promises not to lose to).
@@ -180,9 +181,9 @@ pub fn compress(
     let promising = best
         .as_ref()
         .filter(|c| c.estimate < TRY_MODEL_BELOW * fallback_estimate);
-    let mix = match promising {
+    let (mix, known) = match promising {
         Some(best) => sampled_mix(plan.mix, best, coded, detected.row, input.len())?,
-        None => MixPolicy::Never,
+        None => (MixPolicy::Never, None),
     };
     // Without pcmix the circuit must promise to win on its own estimate.
     let promising =
@@ -194,8 +195,13 @@ pub fn compress(
                 best.record_size,
                 best.circuit.hidden()
             ));
+            let coding = Coding {
+                transform,
+                mix,
+                known: known.as_ref(),
+            };
             Some(ModelContainer::stage(
-                input, &detected, best, transform, mix, options,
+                input, &detected, best, &coding, options,
             )?)
         }
         None => None,
@@ -304,6 +310,15 @@ fn without_model(input: &[u8], detected: &Detected, options: &AutoOptions) -> Re
     })
 }
 
+/// How the records go to the circuit: the prediction transform, the mix policy and the
+/// sample chunk coded while choosing that policy.
+#[derive(Clone, Copy)]
+struct Coding<'k> {
+    transform: Option<Transform>,
+    mix: MixPolicy,
+    known: Option<&'k KnownChunk<'k>>,
+}
+
 /// The container with a self-trained circuit embedded, its circuit payloads coded once
 /// ([`Staged`]): finishing it at the quick zstd level and, when that file does not do, at
 /// the fallback's level codes every chunk with the circuit only once.
@@ -318,10 +333,14 @@ impl<'a> ModelContainer<'a> {
         input: &'a [u8],
         detected: &Detected,
         best: &'a policy::Candidate,
-        transform: Option<Transform>,
-        mix: MixPolicy,
+        coding: &Coding,
         options: &AutoOptions,
     ) -> Result<Self> {
+        let Coding {
+            transform,
+            mix,
+            known,
+        } = *coding;
         let d = best.record_size;
         let staged = Staged::new(
             input,
@@ -335,6 +354,7 @@ impl<'a> ModelContainer<'a> {
                 mix,
                 ..Default::default()
             },
+            known,
         )?;
         let summary = Outcome {
             packed: Vec::new(),
@@ -419,16 +439,17 @@ fn order0_bits(bytes: impl Iterator<Item = u8>) -> f64 {
 /// The level's pcmix `policy`, tried on one chunk's worth of records from the middle of
 /// `coded`: [`MixPolicy::Never`] when pcmix does not save enough there, so that its
 /// encoder (several times slower than the circuit alone on small circuits) does not run on
-/// the rest of a file where it would not be kept.
-fn sampled_mix(
+/// the rest of a file where it would not be kept. Also returns the sample's coding, which
+/// the container reuses when the sample is a whole chunk (a file of one chunk).
+fn sampled_mix<'c>(
     policy: MixPolicy,
     best: &policy::Candidate,
-    coded: &[u8],
+    coded: &'c [u8],
     row: usize,
     input_len: usize,
-) -> Result<MixPolicy> {
+) -> Result<(MixPolicy, Option<KnownChunk<'c>>)> {
     let MixPolicy::AtMost(fraction) = policy else {
-        return Ok(policy);
+        return Ok((policy, None));
     };
     let d = best.record_size;
     let records = coded.len() / d;
@@ -438,14 +459,20 @@ fn sampled_mix(
     let (quantized, _) = container::compact::encode(&best.circuit, best.quantization)?;
     let codec = PcMixCodec::new(&quantized);
     if sample.is_empty() || !codec.pc().accepts(sample) {
-        return Ok(policy);
+        return Ok((policy, None));
     }
     let row = u32::try_from(row.min(d)).expect("a record size fits in u32");
     let (pc, mix) = codec.encode_chunk(sample, row)?;
-    Ok(match mix.len() as f64 <= fraction * pc.len() as f64 {
+    let policy = match mix.len() as f64 <= fraction * pc.len() as f64 {
         true => policy,
         false => MixPolicy::Never,
-    })
+    };
+    let known = KnownChunk {
+        records: sample,
+        pc,
+        mix,
+    };
+    Ok((policy, Some(known)))
 }
 
 fn chunk_bytes(len: usize) -> usize {

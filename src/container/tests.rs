@@ -244,7 +244,7 @@ fn a_staged_container_finishes_as_compress_does_at_every_level() {
     let mut input = walk(&mut rng, &c, 400);
     input.extend(std::iter::repeat_n(0u8, 200 * 16));
     let options = walk_options(&c, MixPolicy::AtMost(1.0));
-    let staged = Staged::new(&input, &options).unwrap();
+    let staged = Staged::new(&input, &options, None).unwrap();
     for level in [1, 3, 9, 19] {
         let finished = staged.finish(level).unwrap();
         let direct = CompressOptions {
@@ -264,5 +264,57 @@ fn a_staged_container_finishes_as_compress_does_at_every_level() {
             "{codecs:?}"
         );
         assert_eq!(decompress(&parsed, Some(&c)).unwrap(), input);
+    }
+}
+
+#[test]
+fn a_known_chunk_is_taken_only_for_its_own_records() {
+    let mut rng = Rng::new(50);
+    let c = random_circuit(&mut rng, 16, 256, 2);
+    let input = walk(&mut rng, &c, 400);
+    let (first, second) = input.split_at(200 * 16);
+    let codec = PcMixCodec::new(&c);
+    let (pc, mix) = codec.encode_chunk(first, 4).unwrap();
+    // pcmix's pc stream is the pc codec's own: the container may take either.
+    assert_eq!(pc, codec.pc().encode_chunk(first).unwrap());
+    for policy in [MixPolicy::Never, MixPolicy::AtMost(1.0)] {
+        let options = walk_options(&c, policy);
+        let direct = compress(&input, &options).unwrap();
+        let known = KnownChunk {
+            records: first,
+            pc: pc.clone(),
+            mix: mix.clone(),
+        };
+        let staged = Staged::new(&input, &options, Some(&known)).unwrap();
+        assert!(staged.finish(19).unwrap() == direct, "{policy:?}");
+        // Payloads are taken only for their own records: one-byte payloads (smaller than
+        // any other codec's) given for records of no chunk change nothing.
+        let mut elsewhere = first.to_vec();
+        elsewhere[0] ^= 1;
+        let wrong = KnownChunk {
+            records: &elsewhere,
+            pc: vec![0],
+            mix: vec![0],
+        };
+        let staged = Staged::new(&input, &options, Some(&wrong)).unwrap();
+        assert!(staged.finish(19).unwrap() == direct, "{policy:?}");
+        // ... and taken as they are for their own records (then the chunk is one byte).
+        let taken = KnownChunk {
+            records: first,
+            ..wrong
+        };
+        let staged = Staged::new(&input, &options, Some(&taken)).unwrap();
+        assert!(
+            staged.finish(19).unwrap().len() < direct.len(),
+            "{policy:?}"
+        );
+        let (other_pc, other_mix) = codec.encode_chunk(second, 4).unwrap();
+        let right = KnownChunk {
+            records: second,
+            pc: other_pc,
+            mix: other_mix,
+        };
+        let staged = Staged::new(&input, &options, Some(&right)).unwrap();
+        assert!(staged.finish(19).unwrap() == direct, "{policy:?}");
     }
 }

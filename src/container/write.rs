@@ -78,7 +78,22 @@ impl Default for CompressOptions<'_> {
 
 /// Compresses `input` into a `.pcz` container.
 pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> {
-    Staged::new(input, options)?.finish(options.zstd_level)
+    Staged::new(input, options, None)?.finish(options.zstd_level)
+}
+
+/// One chunk's circuit coding made beforehand: `(pc, pcmix)` =
+/// [`PcMixCodec::encode_chunk`] of `records` with the container's circuit and row stride.
+/// Self-training codes a sample chunk to choose the mix policy; on a file of one chunk
+/// the sample is that chunk, and [`Staged::new`] takes its payloads instead of coding it
+/// again.
+#[derive(Debug, Clone)]
+pub struct KnownChunk<'k> {
+    /// The records as coded (residuals when there is a transform).
+    pub records: &'k [u8],
+    /// The `pc` payload.
+    pub pc: Vec<u8>,
+    /// The `pcmix` payload.
+    pub mix: Vec<u8>,
 }
 
 /// A container whose circuit work is done: the layout, the compact model and every chunk's
@@ -105,8 +120,13 @@ pub struct Staged<'a> {
 type CircuitPayloads = (Vec<u8>, Option<Vec<u8>>);
 
 impl<'a> Staged<'a> {
-    /// Lays out `input` and codes every chunk with the circuit (chunks in parallel).
-    pub fn new(input: &'a [u8], options: &CompressOptions<'a>) -> Result<Staged<'a>> {
+    /// Lays out `input` and codes every chunk with the circuit (chunks in parallel), but a
+    /// chunk of exactly the `known` records, whose payloads are taken as they are.
+    pub fn new(
+        input: &'a [u8],
+        options: &CompressOptions<'a>,
+        known: Option<&KnownChunk<'_>>,
+    ) -> Result<Staged<'a>> {
         let d = match &options.model {
             Some((c, _)) => c.dims(),
             None => options.record_size.max(1),
@@ -142,9 +162,10 @@ impl<'a> Staged<'a> {
         };
         let payloads: Vec<Option<CircuitPayloads>> = records
             .par_chunks(chunk_records * d)
-            .map(|raw| match &codec {
-                Some(c) => circuit_payloads(raw, c, row, options.mix),
-                None => Ok(None),
+            .map(|raw| match (&codec, known.filter(|k| k.records == raw)) {
+                (Some(_), Some(k)) => Ok(Some(by_policy(k.pc.clone(), k.mix.clone(), options.mix))),
+                (Some(c), None) => circuit_payloads(raw, c, row, options.mix),
+                (None, _) => Ok(None),
             })
             .collect::<Result<_>>()?;
         Ok(Staged {
@@ -269,12 +290,20 @@ fn circuit_payloads(
     }
     Ok(Some(match mix {
         MixPolicy::Never => (codec.pc().encode_chunk(raw)?, None),
-        MixPolicy::AtMost(fraction) => {
-            let (pc, mix) = codec.encode_chunk(raw, row)?;
-            let kept = mix.len() as f64 <= fraction * pc.len() as f64;
-            (pc, kept.then_some(mix))
+        MixPolicy::AtMost(_) => {
+            let (pc, payload) = codec.encode_chunk(raw, row)?;
+            by_policy(pc, payload, mix)
         }
     }))
+}
+
+/// A chunk's `pc` payload and its `pcmix` payload when `policy` keeps it.
+fn by_policy(pc: Vec<u8>, mix: Vec<u8>, policy: MixPolicy) -> CircuitPayloads {
+    let kept = match policy {
+        MixPolicy::Never => false,
+        MixPolicy::AtMost(fraction) => mix.len() as f64 <= fraction * pc.len() as f64,
+    };
+    (pc, kept.then_some(mix))
 }
 
 /// Keeps the smallest of one chunk's codecs: stored, zstd at `level`, and the circuit's
