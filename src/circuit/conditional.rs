@@ -33,6 +33,9 @@ pub struct Conditionals {
     transition: Vec<Vec<f64>>,
     transition_t: Vec<Vec<f64>>,
     emission: Vec<Vec<f64>>,
+    /// The most latent nodes open at once (the deepest chain of latent ancestors): a
+    /// record's vectors are allocated at that size when it begins, never grown while coding.
+    depth: usize,
 }
 
 /// Per-record coding state. Reuse one per thread; [`Conditionals::begin`] resets it.
@@ -88,7 +91,9 @@ impl Conditionals {
             .iter()
             .map(|w| super::params::transpose(w, m))
             .collect();
+        let depth = open_latents(tree.parents(), &latent);
         Conditionals {
+            depth,
             m,
             transition_t,
             parent: tree.parents().to_vec(),
@@ -122,6 +127,11 @@ impl Conditionals {
         ctx.stack.clear();
         ctx.scratch.clear();
         ctx.scratch.resize(self.m, 0.0);
+        // One slot per open latent node, and one for a leaf child's parent context.
+        let slots = (self.depth + 1) * self.m;
+        ctx.alpha.reserve_exact(slots);
+        ctx.beta.reserve_exact(slots);
+        ctx.stack.reserve_exact(self.depth);
         ctx.next = 0;
         ctx.ops = 0;
     }
@@ -249,6 +259,20 @@ impl Conditionals {
     }
 }
 
+/// The largest number of latent positions on one root-to-node path: the most that are
+/// open at once while coding in pre-order (`parent[pos] < pos`).
+fn open_latents(parent: &[u32], latent: &[u32]) -> usize {
+    let mut chain = vec![0usize; parent.len()];
+    for pos in 0..parent.len() {
+        let above = match parent[pos] {
+            NO_PARENT => 0,
+            p => chain[p as usize],
+        };
+        chain[pos] = above + usize::from(latent[pos] != NO_PARENT);
+    }
+    chain.into_iter().max().unwrap_or(0)
+}
+
 /// Divides by the sum (ascending order). A zero or non-finite sum (possible only with
 /// zero weights in a hand-made model) resets to uniform, which the decoder mirrors exactly.
 fn normalize(v: &mut [f64]) {
@@ -266,5 +290,37 @@ fn scale(v: &mut [f64], s: f64) {
     } else {
         let u = 1.0 / v.len() as f64;
         v.fill(u);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit::tests::random_circuit;
+    use crate::rng::Rng;
+
+    #[test]
+    fn a_record_codes_within_the_memory_it_begins_with() {
+        let mut rng = Rng::new(21);
+        for d in [1, 2, 7, 40] {
+            let c = random_circuit(&mut rng, d, 5, 3);
+            let cond = Conditionals::new(&c);
+            let mut ctx = Context::default();
+            cond.begin(&mut ctx);
+            let before = (ctx.alpha.capacity(), ctx.beta.capacity());
+            let stack = ctx.stack.capacity();
+            let mut q = vec![0.0; 256];
+            for _ in 0..d {
+                let (pos, _) = cond.distribution(&mut ctx, &mut q);
+                cond.observe(&mut ctx, rng.below(cond.alphabet(pos) as u64) as u8);
+                assert!(ctx.stack.len() <= cond.depth, "d = {d}");
+            }
+            assert_eq!(
+                (ctx.alpha.capacity(), ctx.beta.capacity()),
+                before,
+                "d = {d}"
+            );
+            assert_eq!(ctx.stack.capacity(), stack, "d = {d}");
+        }
     }
 }
