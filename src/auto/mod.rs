@@ -21,7 +21,9 @@
 //!    chunk and kept its promise ([`PROMISE`] times the fallback's estimate), that file is
 //!    the result. Otherwise the file is
 //!    compressed without a model (every chunk zstd -19 or stored) and, when the circuit was
-//!    promising, again with it at zstd -19, and the smaller file is kept. So pcz loses to
+//!    promising, again with it at zstd -19 (only zstd runs again: the circuit's payloads
+//!    of the quick pass are kept, and so are those of the pcmix sample when it is the
+//!    file's only chunk), and the smaller file is kept. So pcz loses to
 //!    its fallback only if the circuit beat zstd on every chunk and the sampled estimate
 //!    of the fallback was more than 3% too high.
 
