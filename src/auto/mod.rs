@@ -33,7 +33,7 @@ pub mod width;
 pub use layout::{Detected, Kind};
 pub use level::{Plan, DEFAULT_LEVEL};
 
-use crate::codec::PcMixCodec;
+use crate::codec::{Binarization, PcMixCodec};
 use crate::container::{self, CompressOptions, MixPolicy, ModelMode, Transform};
 use crate::error::{Error, Result};
 
@@ -432,7 +432,7 @@ fn sampled_mix(
         return Ok(policy);
     }
     let row = u32::try_from(row.min(d)).expect("a record size fits in u32");
-    let (pc, mix) = codec.encode_chunk(sample, row)?;
+    let (pc, mix) = codec.encode_chunk(sample, row, Binarization::WRITTEN)?;
     Ok(match mix.len() as f64 <= fraction * pc.len() as f64 {
         true => policy,
         false => MixPolicy::Never,
@@ -450,7 +450,7 @@ fn all_pc(packed: &[u8]) -> Result<bool> {
     Ok(!chunks.is_empty()
         && chunks
             .iter()
-            .all(|c| matches!(c.codec, container::Codec::Pc | container::Codec::Pcmix)))
+            .all(|c| c.codec == container::Codec::Pc || c.codec.binarization().is_some()))
 }
 
 /// The size of `body` through zstd at `level`, extrapolated from a few evenly spaced blocks.

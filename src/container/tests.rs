@@ -186,7 +186,7 @@ fn walk_options(c: &Circuit, mix: MixPolicy) -> CompressOptions<'_> {
 }
 
 #[test]
-fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
+fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_5() {
     let mut rng = Rng::new(47);
     let c = random_circuit(&mut rng, 16, 256, 2);
     let input = walk(&mut rng, &c, 600);
@@ -197,7 +197,7 @@ fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
     assert_eq!(parsed.header.version, VERSION);
     let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
     assert_eq!(codecs.len(), 3);
-    assert!(codecs.contains(&Codec::Pcmix), "{codecs:?}");
+    assert!(codecs.contains(&Codec::Pcmix2), "{codecs:?}");
     for threads in [1, 2, 3] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -206,10 +206,13 @@ fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
         let out = pool.install(|| decompress(&parsed, Some(&c))).unwrap();
         assert_eq!(out, input, "{threads} threads");
     }
-    let mut old = packed.clone();
-    old[4..6].copy_from_slice(&VERSION_TRANSFORM.to_le_bytes());
-    let err = parse(&old, &Limits::default()).unwrap_err().to_string();
-    assert!(err.contains("pcmix"), "{err}");
+    // Codec 4 needs version 5: neither a version-3 nor a version-4 reader may take it.
+    for version in [VERSION_TRANSFORM, super::VERSION_PCMIX] {
+        let mut old = packed.clone();
+        old[4..6].copy_from_slice(&version.to_le_bytes());
+        let err = parse(&old, &Limits::default()).unwrap_err().to_string();
+        assert!(err.contains("codec 4 (pcmix) needs version 5"), "{err}");
+    }
 }
 
 #[test]
@@ -226,12 +229,12 @@ fn the_mix_policy_decides_whether_chunks_may_use_pcmix() {
     let (version, smallest) = codecs(MixPolicy::AtMost(1.0));
     assert_eq!(
         (version, smallest.as_slice()),
-        (VERSION, &[Codec::Pcmix; 2][..])
+        (VERSION, &[Codec::Pcmix2; 2][..])
     );
     // pcmix's saving on these chunks is below 100%: a demand for more keeps pc.
     for policy in [MixPolicy::Never, MixPolicy::AtMost(0.0)] {
         let (version, codecs) = codecs(policy);
         assert!(version < VERSION, "{policy:?}");
-        assert!(!codecs.contains(&Codec::Pcmix), "{policy:?}: {codecs:?}");
+        assert!(!codecs.contains(&Codec::Pcmix2), "{policy:?}: {codecs:?}");
     }
 }
