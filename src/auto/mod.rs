@@ -35,7 +35,7 @@ pub mod width;
 pub use layout::{Detected, Kind};
 pub use level::{Plan, DEFAULT_LEVEL};
 
-use crate::codec::PcMixCodec;
+use crate::codec::{Binarization, PcMixCodec};
 use crate::container::Transform;
 use crate::container::{self, CompressOptions, KnownChunk, MixPolicy, ModelMode, Staged};
 use crate::error::{Error, Result};
@@ -464,7 +464,7 @@ fn sampled_mix<'c>(
         return Ok((policy, None));
     }
     let row = u32::try_from(row.min(d)).expect("a record size fits in u32");
-    let (pc, mix) = codec.encode_chunk(sample, row)?;
+    let (pc, mix) = codec.encode_chunk(sample, row, Binarization::WRITTEN)?;
     let policy = match mix.len() as f64 <= fraction * pc.len() as f64 {
         true => policy,
         false => MixPolicy::Never,
@@ -488,7 +488,7 @@ fn all_pc(packed: &[u8]) -> Result<bool> {
     Ok(!chunks.is_empty()
         && chunks
             .iter()
-            .all(|c| matches!(c.codec, container::Codec::Pc | container::Codec::Pcmix)))
+            .all(|c| c.codec == container::Codec::Pc || c.codec.binarization().is_some()))
 }
 
 /// The size of `body` through zstd at `level`, extrapolated from a few evenly spaced blocks.

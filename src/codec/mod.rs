@@ -227,4 +227,4 @@ impl PcCodec {
 mod tests;
 
 mod mix;
-pub use mix::PcMixCodec;
+pub use mix::{Binarization, PcMixCodec};

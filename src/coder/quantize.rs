@@ -106,6 +106,11 @@ impl Cdf {
         self.freq[a]
     }
 
+    /// The frequency of every symbol (they sum to [`TOTAL`]).
+    pub fn frequencies(&self) -> &[u32] {
+        &self.freq
+    }
+
     /// Cumulative frequency below symbol `a` (a <= K; 2^PRECISION for a = K).
     pub fn cumulative(&self, a: usize) -> u32 {
         self.freq[..a].iter().sum()

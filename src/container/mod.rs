@@ -13,17 +13,21 @@ pub use read::{parse, Parsed};
 pub use write::{compress, CompressOptions, KnownChunk, MixPolicy, ModelMode, Staged};
 
 use crate::circuit::Circuit;
-use crate::codec::PcMixCodec;
+use crate::codec::{Binarization, PcMixCodec};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
 /// First four bytes of a `.pcz` file.
 pub const MAGIC: [u8; 4] = *b"PCZ\x1a";
 /// Newest container format version this build reads and writes. A file is written with the
-/// lowest version that has every feature it uses: 4 when a chunk uses the `pcmix` codec,
-/// else 3 when its records are prediction residuals, else 2 when its model is compact,
-/// else 1.
-pub const VERSION: u16 = 4;
+/// lowest version that has every feature it uses: 5 when a chunk uses `pcmix` with the
+/// mode-first binarization (codec 4), 4 when one uses the first `pcmix` (codec 3, read but
+/// no longer written), else 3 when its records are prediction residuals, else 2 when its
+/// model is compact, else 1.
+pub const VERSION: u16 = 5;
+
+/// The version that added the `pcmix` codec (chunk codec 3).
+pub const VERSION_PCMIX: u16 = 4;
 
 /// The version that added prediction residuals and PNG pixels.
 pub const VERSION_TRANSFORM: u16 = 3;
@@ -61,8 +65,11 @@ pub enum Codec {
     Pc,
     /// A zstd frame of the raw bytes (the general-purpose fallback).
     Zstd,
-    /// The circuit mixed with adaptive context models (version 4).
+    /// The circuit mixed with adaptive context models, values binarized most significant
+    /// bit first (version 4; read, no longer written).
     Pcmix,
+    /// `pcmix` with the mode-first binarization (version 5).
+    Pcmix2,
 }
 
 impl Codec {
@@ -73,6 +80,25 @@ impl Codec {
             Codec::Pc => 1,
             Codec::Zstd => 2,
             Codec::Pcmix => 3,
+            Codec::Pcmix2 => 4,
+        }
+    }
+
+    /// The lowest container version that has this codec.
+    pub fn version(self) -> u16 {
+        match self {
+            Codec::Pcmix => VERSION_PCMIX,
+            Codec::Pcmix2 => VERSION,
+            _ => VERSION_1,
+        }
+    }
+
+    /// How a `pcmix` codec binarizes values (None for the other codecs).
+    pub fn binarization(self) -> Option<Binarization> {
+        match self {
+            Codec::Pcmix => Some(Binarization::Msb),
+            Codec::Pcmix2 => Some(Binarization::ModeFirst),
+            _ => None,
         }
     }
 
@@ -82,6 +108,7 @@ impl Codec {
             1 => Ok(Codec::Pc),
             2 => Ok(Codec::Zstd),
             3 => Ok(Codec::Pcmix),
+            4 => Ok(Codec::Pcmix2),
             other => Err(Error::Unsupported {
                 what: format!("chunk codec {other}"),
             }),
@@ -256,7 +283,7 @@ fn decode_chunk(
         Codec::Stored => payload.to_vec(),
         Codec::Zstd => zstd::bulk::decompress(payload, raw_size)
             .map_err(|e| Error::format("pcz file", format!("chunk {index}: zstd: {e}")))?,
-        Codec::Pc | Codec::Pcmix => {
+        Codec::Pc | Codec::Pcmix | Codec::Pcmix2 => {
             let codec = codec.ok_or_else(|| {
                 Error::format(
                     "pcz file",
@@ -270,9 +297,9 @@ fn decode_chunk(
                 ));
             }
             let records = chunk.records as usize;
-            match chunk.codec {
-                Codec::Pc => codec.pc().decode_chunk(payload, records),
-                _ => codec.decode_chunk(payload, records),
+            match chunk.codec.binarization() {
+                None => codec.pc().decode_chunk(payload, records),
+                Some(b) => codec.decode_chunk(payload, records, b),
             }
             .map_err(|e| Error::format("pcz file", format!("chunk {index}: {e}")))?
         }

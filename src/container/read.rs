@@ -160,11 +160,13 @@ fn read_index(r: &mut Reader<'_>, record_count: u64, version: u16) -> Result<Vec
             },
             other => other,
         })?;
-        if codec == Codec::Pcmix && version < VERSION {
+        if version < codec.version() {
             return Err(Error::format(
                 CONTEXT,
                 format!(
-                    "chunk {i}: codec 3 (pcmix) needs version {VERSION}, file is version {version}"
+                    "chunk {i}: codec {} (pcmix) needs version {}, file is version {version}",
+                    codec.id(),
+                    codec.version()
                 ),
             ));
         }

@@ -186,7 +186,7 @@ fn walk_options(c: &Circuit, mix: MixPolicy) -> CompressOptions<'_> {
 }
 
 #[test]
-fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
+fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_5() {
     let mut rng = Rng::new(47);
     let c = random_circuit(&mut rng, 16, 256, 2);
     let input = walk(&mut rng, &c, 600);
@@ -197,7 +197,7 @@ fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
     assert_eq!(parsed.header.version, VERSION);
     let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
     assert_eq!(codecs.len(), 3);
-    assert!(codecs.contains(&Codec::Pcmix), "{codecs:?}");
+    assert!(codecs.contains(&Codec::Pcmix2), "{codecs:?}");
     for threads in [1, 2, 3] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -206,10 +206,13 @@ fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_4() {
         let out = pool.install(|| decompress(&parsed, Some(&c))).unwrap();
         assert_eq!(out, input, "{threads} threads");
     }
-    let mut old = packed.clone();
-    old[4..6].copy_from_slice(&VERSION_TRANSFORM.to_le_bytes());
-    let err = parse(&old, &Limits::default()).unwrap_err().to_string();
-    assert!(err.contains("pcmix"), "{err}");
+    // Codec 4 needs version 5: neither a version-3 nor a version-4 reader may take it.
+    for version in [VERSION_TRANSFORM, super::VERSION_PCMIX] {
+        let mut old = packed.clone();
+        old[4..6].copy_from_slice(&version.to_le_bytes());
+        let err = parse(&old, &Limits::default()).unwrap_err().to_string();
+        assert!(err.contains("codec 4 (pcmix) needs version 5"), "{err}");
+    }
 }
 
 #[test]
@@ -226,13 +229,13 @@ fn the_mix_policy_decides_whether_chunks_may_use_pcmix() {
     let (version, smallest) = codecs(MixPolicy::AtMost(1.0));
     assert_eq!(
         (version, smallest.as_slice()),
-        (VERSION, &[Codec::Pcmix; 2][..])
+        (VERSION, &[Codec::Pcmix2; 2][..])
     );
     // pcmix's saving on these chunks is below 100%: a demand for more keeps pc.
     for policy in [MixPolicy::Never, MixPolicy::AtMost(0.0)] {
         let (version, codecs) = codecs(policy);
         assert!(version < VERSION, "{policy:?}");
-        assert!(!codecs.contains(&Codec::Pcmix), "{policy:?}: {codecs:?}");
+        assert!(!codecs.contains(&Codec::Pcmix2), "{policy:?}: {codecs:?}");
     }
 }
 
@@ -260,7 +263,7 @@ fn a_staged_container_finishes_as_compress_does_at_every_level() {
         let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
         assert_eq!(codecs.len(), 3);
         assert!(
-            codecs[1] == Codec::Pcmix && codecs[2] == Codec::Zstd,
+            codecs[1] == Codec::Pcmix2 && codecs[2] == Codec::Zstd,
             "{codecs:?}"
         );
         assert_eq!(decompress(&parsed, Some(&c)).unwrap(), input);
@@ -274,7 +277,7 @@ fn a_known_chunk_is_taken_only_for_its_own_records() {
     let input = walk(&mut rng, &c, 400);
     let (first, second) = input.split_at(200 * 16);
     let codec = PcMixCodec::new(&c);
-    let (pc, mix) = codec.encode_chunk(first, 4).unwrap();
+    let (pc, mix) = codec.encode_chunk(first, 4, Binarization::WRITTEN).unwrap();
     // pcmix's pc stream is the pc codec's own: the container may take either.
     assert_eq!(pc, codec.pc().encode_chunk(first).unwrap());
     for policy in [MixPolicy::Never, MixPolicy::AtMost(1.0)] {
@@ -308,7 +311,9 @@ fn a_known_chunk_is_taken_only_for_its_own_records() {
             staged.finish(19).unwrap().len() < direct.len(),
             "{policy:?}"
         );
-        let (other_pc, other_mix) = codec.encode_chunk(second, 4).unwrap();
+        let (other_pc, other_mix) = codec
+            .encode_chunk(second, 4, Binarization::WRITTEN)
+            .unwrap();
         let right = KnownChunk {
             records: second,
             pc: other_pc,

@@ -1,11 +1,11 @@
 //! Writing a container: layout, model section, chunks coded by whichever codec is smallest.
 
 use super::VERSION_TRANSFORM;
-use super::{compact, Chunk, Codec, Transform, MAGIC, VERSION, VERSION_1, VERSION_COMPACT};
+use super::{compact, Chunk, Codec, Transform, MAGIC, VERSION_1, VERSION_COMPACT};
 use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED};
 use super::{FLAG_PNG_PIXELS, FLAG_TRANSFORM};
 use crate::circuit::{Circuit, Quantization};
-use crate::codec::{default_chunk_records, PcMixCodec};
+use crate::codec::{default_chunk_records, Binarization, PcMixCodec};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -207,8 +207,9 @@ impl<'a> Staged<'a> {
         if options.png_pixels {
             flags |= FLAG_PNG_PIXELS;
         }
-        let version = if coded.iter().any(|(c, _)| c.codec == Codec::Pcmix) {
-            VERSION
+        let mixed = coded.iter().map(|(c, _)| c.codec.version()).max();
+        let version = if let Some(v) = mixed.filter(|&v| v > VERSION_TRANSFORM) {
+            v
         } else if flags & (FLAG_TRANSFORM | FLAG_PNG_PIXELS) != 0 {
             VERSION_TRANSFORM
         } else {
@@ -291,7 +292,7 @@ fn circuit_payloads(
     Ok(Some(match mix {
         MixPolicy::Never => (codec.pc().encode_chunk(raw)?, None),
         MixPolicy::AtMost(_) => {
-            let (pc, payload) = codec.encode_chunk(raw, row)?;
+            let (pc, payload) = codec.encode_chunk(raw, row, Binarization::WRITTEN)?;
             by_policy(pc, payload, mix)
         }
     }))
@@ -335,7 +336,7 @@ fn code_chunk(
     }
     if let Some((pc, mix)) = coded {
         let candidates =
-            std::iter::once((Codec::Pc, pc)).chain(mix.iter().map(|m| (Codec::Pcmix, m)));
+            std::iter::once((Codec::Pc, pc)).chain(mix.iter().map(|m| (Codec::Pcmix2, m)));
         for (codec, payload) in candidates {
             if payload.len() < best.1.len() {
                 best = (codec, payload.clone());

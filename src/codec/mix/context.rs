@@ -1,4 +1,4 @@
-//! The contexts of `pcmix` (format-spec/FORMAT.md section 6.3.3): values the record has
+//! The contexts of `pcmix` (format-spec/FORMAT.md section 6.1): values the record has
 //! already coded, chosen two ways. Tree contexts (the variable's parent and grandparent
 //! in the circuit's tree, the previously coded variable) need no geometry; spatial
 //! contexts (the variables v - 1, v - 2, v - W, v - 2W, v - W - 1, v - W + 1 for
@@ -6,13 +6,26 @@
 //! precedes v in the coding order (else its value is taken as 0). Record contexts read
 //! the previous record of the chunk, whose values at positions up to the current one are
 //! already coded (variable-major order): when records are image rows, that is the row
-//! above.
+//! above. The mode-first binarization adds coarse contexts (neighbours' top bits, a
+//! gradient, the circuit's mode and confidence), which generalise where exact values are
+//! too sparse to learn from.
 
-use super::PcMixCodec;
+use super::{Binarization, PcMixCodec};
 use crate::mix::Counters;
 
-/// Counter tables (one mixer input each).
-pub const TABLES: usize = 12;
+/// Counter tables of the most counters a binarization uses (one mixer input each).
+pub const TABLES: usize = 20;
+
+/// Counter tables of the MSB-first binarization (the first 12 of the mode-first one).
+const MSB_TABLES: usize = 12;
+
+/// Counter tables of `binarization`.
+pub fn table_count(binarization: Binarization) -> usize {
+    match binarization {
+        Binarization::Msb => MSB_TABLES,
+        Binarization::ModeFirst => TABLES,
+    }
+}
 
 /// Tables indexed directly by their context (the others hash theirs).
 pub const DIRECT: usize = 3;
@@ -24,9 +37,10 @@ fn hash_bits(values: usize) -> u32 {
     (values.max(1).next_power_of_two().trailing_zeros() + 3).clamp(16, 22)
 }
 
-/// The tables of a chunk of `values` values of `dims` per record. A direct table is
-/// indexed by `context << 8 | node`; a hashed one by `context + node * 0x9E3779B1`.
-pub fn tables(dims: usize, values: usize) -> Vec<Counters> {
+/// The tables of a chunk of `values` values of `dims` per record under `binarization`. A
+/// hashed table's counters stop slowing after 1023 updates (MSB-first) or 127 (mode-first:
+/// its coarse contexts mix more kinds of pixels, and keep adapting).
+pub fn tables(dims: usize, values: usize, binarization: Binarization) -> Vec<Counters> {
     let pos_bits = (dims * 256).next_power_of_two().trailing_zeros();
     let mut t = vec![
         Counters::new(pos_bits, 255),
@@ -34,16 +48,35 @@ pub fn tables(dims: usize, values: usize) -> Vec<Counters> {
         Counters::new(16, 1023),
     ];
     // One by one, not cloned: a clone would copy (touch) every page of the fresh table.
-    t.extend((3..TABLES).map(|_| Counters::new(hash_bits(values), 1023)));
+    let limit = match binarization {
+        Binarization::Msb => 1023,
+        Binarization::ModeFirst => 127,
+    };
+    let count = table_count(binarization);
+    t.extend((DIRECT..count).map(|_| Counters::new(hash_bits(values), limit)));
     t
 }
 
-/// The slot of table `t` for context `h` at tree node `node`.
-pub fn slot(t: usize, h: u32, node: usize, mask: usize) -> usize {
+/// The slot of table `t` for context `h` at tree node `node` (0: the mode decision).
+///
+/// With [`Binarization::Msb`] a hashed table hashes every node apart. With
+/// [`Binarization::ModeFirst`] it groups them in runs of 16 slots (one 64-byte cache
+/// line), so a value touches at most two lines per table instead of up to nine: the mode
+/// decision and tree depths 0 to 3 share the line of `h`; depths 4 to 7 share the line of
+/// `h` and their depth-4 ancestor (16..=31), at their node number within that subtree.
+pub fn slot(binarization: Binarization, t: usize, h: u32, node: usize, mask: usize) -> usize {
+    let node = node as u32;
     let i = if t < DIRECT {
-        h << 8 | node as u32
+        h << 8 | node
+    } else if binarization == Binarization::Msb {
+        h.wrapping_add(node.wrapping_mul(0x9E37_79B1))
+    } else if node < 16 {
+        h << 4 | node
     } else {
-        h.wrapping_add((node as u32).wrapping_mul(0x9E37_79B1))
+        let below = 31 - node.leading_zeros() - 4;
+        let top = node >> below;
+        let within = node - (top << below) + (1 << below);
+        h.wrapping_add(top.wrapping_mul(0x9E37_79B1)) << 4 | within
     };
     i as usize & mask
 }
@@ -57,6 +90,14 @@ fn hash(x: u32) -> u32 {
 /// Hash of two values and a table tag.
 fn hash2(a: u32, b: u32, tag: u32) -> u32 {
     hash(a << 8 | b | tag << 16)
+}
+
+/// What the circuit predicts for the value: its most probable value and that value's
+/// probability as a logit bucket, (stretch(p) + 3072) / 256 in 0..=24.
+#[derive(Clone, Copy)]
+pub struct Circuit {
+    pub mode: u32,
+    pub confidence: u32,
 }
 
 /// The per-value context hashes: one per table, and the spatial APM's 8-bit context.
@@ -87,8 +128,15 @@ impl<'a> Contexts<'a> {
         self.values[r * self.codec.dims() + pos] = x;
     }
 
-    /// The contexts of position `pos` in record `r`.
-    pub fn hashes(&self, pos: usize, r: usize) -> Hashes {
+    /// The contexts of position `pos` in record `r`, where `circuit` predicts, under
+    /// `binarization`.
+    pub fn hashes(
+        &self,
+        pos: usize,
+        r: usize,
+        circuit: Circuit,
+        binarization: Binarization,
+    ) -> Hashes {
         let d = self.codec.dims();
         let rec = &self.values[r * d..(r + 1) * d];
         let parent_pos = self.codec.parent[pos] as usize;
@@ -117,22 +165,91 @@ impl<'a> Contexts<'a> {
             .checked_sub(1)
             .map_or(0, |q| u32::from(self.values[q * d + pos]));
         let p = pos as u32;
-        Hashes {
-            tables: [
-                p,
-                parent,
-                prev,
-                hash2(parent, grand, 1),
-                hash(p << 8 | parent | 1 << 30),
-                spatial,
-                hash((p << 16 | left << 8 | up) ^ 0x5555_5555),
-                hash(spatial ^ (up_left << 8 | up_right) ^ 0x1234_5678),
-                hash(spatial ^ (left2 << 8 | up2) ^ 0x2345_6789),
-                hash(spatial ^ parent ^ 0x3456_789A),
-                hash2(above, left, 3),
-                hash((p << 16 | above << 8 | parent) ^ 0x4567_89AB),
-            ],
-            apm: spatial & 0xFF,
-        }
+        let n = Neighbours {
+            left,
+            up,
+            up_left,
+            up_right,
+            left2,
+            up2,
+            parent,
+            above,
+        };
+        let mut tables = [0; TABLES];
+        tables[..MSB_TABLES].copy_from_slice(&[
+            p,
+            parent,
+            prev,
+            hash2(parent, grand, 1),
+            hash(p << 8 | parent | 1 << 30),
+            spatial,
+            hash((p << 16 | left << 8 | up) ^ 0x5555_5555),
+            hash(spatial ^ (up_left << 8 | up_right) ^ 0x1234_5678),
+            hash(spatial ^ (left2 << 8 | up2) ^ 0x2345_6789),
+            hash(spatial ^ parent ^ 0x3456_789A),
+            hash2(above, left, 3),
+            hash((p << 16 | above << 8 | parent) ^ 0x4567_89AB),
+        ]);
+        let apm = match binarization {
+            Binarization::Msb => spatial & 0xFF,
+            Binarization::ModeFirst => {
+                tables[MSB_TABLES..].copy_from_slice(&n.coarse(circuit));
+                top_bits(&[left, up, up_left, up_right], 2)
+            }
+        };
+        Hashes { tables, apm }
+    }
+}
+
+/// The values around a variable that [`Contexts::hashes`] reads.
+#[derive(Clone, Copy)]
+struct Neighbours {
+    left: u32,
+    up: u32,
+    up_left: u32,
+    up_right: u32,
+    left2: u32,
+    up2: u32,
+    parent: u32,
+    above: u32,
+}
+
+/// The top `bits` bits of each of `values` (8-bit values), packed with the first lowest.
+fn top_bits(values: &[u32], bits: u32) -> u32 {
+    values.iter().enumerate().fold(0, |acc, (i, &v)| {
+        acc | (v >> (8 - bits)) << (i as u32 * bits)
+    })
+}
+
+impl Neighbours {
+    /// The mode-first binarization's eight coarse contexts, hashed.
+    fn coarse(&self, circuit: Circuit) -> [u32; TABLES - MSB_TABLES] {
+        let Neighbours { left, up, .. } = *self;
+        let (up_left, up_right, left2, up2) = (self.up_left, self.up_right, self.left2, self.up2);
+        let (parent, above) = (self.parent, self.above);
+        let around = [left, up, up_left, up_right];
+        let gradient = (left + up).saturating_sub(up_left).min(255);
+        [
+            hash(top_bits(&around, 3) ^ 0x789A_BCDE),
+            hash(top_bits(&[left, up, left2, up2], 4) ^ 0xABCD_EF01),
+            hash(top_bits(&around, 5) ^ 0xDEF0_1234),
+            hash(top_bits(&[left, up, up_left, up_right, left2, up2], 3) ^ 0xEF01_2345),
+            hash(
+                (gradient >> 3
+                    | (left.abs_diff(up_left) >> 4) << 5
+                    | (up.abs_diff(up_left) >> 4) << 9
+                    | (circuit.mode >> 6) << 13)
+                    ^ 0x1357_9BDF,
+            ),
+            hash(
+                top_bits(&[left, up, up_left, up_right, left2, up2, parent, above], 2)
+                    ^ 0x2468_ACE0,
+            ),
+            hash(
+                (top_bits(&[left, up], 4) | circuit.confidence << 8 | (circuit.mode >> 4) << 13)
+                    ^ 0x48C0_37BF,
+            ),
+            hash(top_bits(&[left, up, parent, above], 4) ^ 0xF012_3456),
+        ]
     }
 }

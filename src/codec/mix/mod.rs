@@ -1,4 +1,4 @@
-//! The `pcmix` codec (format-spec/FORMAT.md section 6.3): each value is coded as binary
+//! The `pcmix` codec (format-spec/FORMAT.md section 6.1): each value is coded as binary
 //! decisions down a fixed tree over its alphabet, and each decision's probability mixes
 //! the circuit's conditional with adaptive counters whose contexts are values the record
 //! has already coded. The circuit is a strong but fixed model; the counters learn, on the
@@ -14,22 +14,62 @@ mod context;
 
 use super::PcCodec;
 use crate::circuit::Circuit;
-use crate::coder::{Cdf, Decoder, Encoder};
+use crate::coder::{Cdf, Decoder, Encoder, TOTAL};
 use crate::error::{Error, Result};
 use crate::mix::{stretch, Apm, Counters, Mixer, WEIGHT_ONE};
 use context::{Contexts, TABLES};
 
-/// Mixer inputs: the circuit, then one per counter table.
-const INPUTS: usize = 1 + TABLES;
+/// Mixer weight sets: 25 buckets of the circuit's logit times 9 decision kinds (the 8
+/// tree depths, then the mode decision of [`Binarization::ModeFirst`]).
+const MIXER_SETS: usize = 25 * 9;
 
-/// Mixer learning rate (units of 2^-22).
-const MIXER_RATE: i64 = 32;
+/// Tree node number of the mode decision (the tree's nodes are 1..=255, so 0 is free).
+const MODE_NODE: usize = 0;
 
-/// Mixer weight sets: 25 buckets of the circuit's logit times 8 tree depths.
-const MIXER_SETS: usize = 25 * 8;
+/// How a value becomes binary decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binarization {
+    /// Most significant bit first down the tree over the alphabet (chunk codec 3).
+    Msb,
+    /// When the circuit's most probable value (its mode) has more than 3/4 of the
+    /// probability, first "is it the mode?", then, if not, the tree with the mode removed
+    /// (chunk codec 4, which also has more contexts). A background pixel costs one decision
+    /// instead of eight.
+    ModeFirst,
+}
+
+impl Binarization {
+    /// The binarization pcz writes (the other is only read, from older files).
+    pub const WRITTEN: Binarization = Binarization::ModeFirst;
+
+    /// Mixer learning rate (units of 2^-22): mode-first's larger inputs set learns a
+    /// little faster.
+    fn mixer_rate(self) -> i64 {
+        match self {
+            Binarization::Msb => 32,
+            Binarization::ModeFirst => 48,
+        }
+    }
+
+    /// Whether a value whose mode has frequency `top` (of [`TOTAL`]) starts with the mode
+    /// decision: when the mode has over 3/4 of the probability (and not all of it).
+    fn mode_first(self, top: u32) -> bool {
+        self == Binarization::ModeFirst && 4 * u64::from(top) > 3 * u64::from(TOTAL) && top < TOTAL
+    }
+}
 
 /// APM update rate (a bucket moves by 1/2^6 of its error).
 const APM_RATE: u32 = 6;
+
+/// The logit of `part` of `total` (units of 1/256; `part` <= `total`, `total` > 0).
+fn logit(part: u32, total: u32) -> i32 {
+    stretch(((u64::from(part) << 16) / u64::from(total)) as i32)
+}
+
+/// Which of 25 buckets, 1.0 apart, logit `d` falls in.
+fn logit_bucket(d: i32) -> u32 {
+    ((d + 3072) / 256) as u32
+}
 
 /// A circuit prepared for `pcmix` coding.
 #[derive(Debug, Clone)]
@@ -69,35 +109,55 @@ struct ChunkModel<'a> {
     apm_spatial: Apm,
     /// Cumulative frequencies of the current value's distribution.
     cum: Vec<u32>,
+    binarization: Binarization,
 }
 
 impl<'a> ChunkModel<'a> {
-    fn new(codec: &'a PcMixCodec, n: usize, row: usize) -> Self {
-        let mut init = [0; INPUTS];
+    fn new(codec: &'a PcMixCodec, n: usize, row: usize, binarization: Binarization) -> Self {
+        let inputs = 1 + context::table_count(binarization);
+        let mut init = vec![0; inputs];
         init[0] = WEIGHT_ONE;
         ChunkModel {
             contexts: Contexts::new(codec, n, row),
-            tables: context::tables(codec.dims(), n * codec.dims()),
+            tables: context::tables(codec.dims(), n * codec.dims(), binarization),
             slots: [0; TABLES],
-            mixer: Mixer::new(INPUTS, MIXER_SETS, &init, MIXER_RATE),
+            mixer: Mixer::new(inputs, MIXER_SETS, &init, binarization.mixer_rate()),
             apm_node: Apm::new(256, APM_RATE),
             apm_spatial: Apm::new(1 << 16, APM_RATE),
             cum: Vec::with_capacity(257),
+            binarization,
         }
     }
 
     /// Codes value `x` (ignored when decoding) of position `pos` of record `r` under the
-    /// circuit's `cdf`, most significant bit first; returns the value coded.
+    /// circuit's `cdf` (the mode decision, if any, then most significant bit first);
+    /// returns the value coded.
     fn code(&mut self, pos: usize, r: usize, x: u8, cdf: &Cdf, io: &mut impl BitIo) -> Result<u8> {
-        let k = cdf.len();
+        let freqs = cdf.frequencies();
+        let k = freqs.len();
+        let top = freqs.iter().copied().max().unwrap_or(0);
+        let mode = freqs.iter().position(|&f| f == top).unwrap_or(0);
+        let circuit = context::Circuit {
+            mode: mode as u32,
+            confidence: logit_bucket(logit(top, TOTAL)),
+        };
+        let hashes = self.contexts.hashes(pos, r, circuit, self.binarization);
+        let mut skip = None;
+        if self.binarization.mode_first(top) {
+            let want = usize::from(x) == mode;
+            if self.decide(MODE_NODE, &hashes, top, TOTAL, want, io)? {
+                self.contexts.set(pos, r, mode as u8);
+                return Ok(mode as u8);
+            }
+            skip = Some(mode);
+        }
         self.cum.clear();
         self.cum.push(0);
         let mut c = 0;
-        for a in 0..k {
-            c += cdf.frequency(a);
-            self.cum.push(c);
-        }
-        let hashes = self.contexts.hashes(pos, r);
+        self.cum.extend(freqs.iter().enumerate().map(|(a, &f)| {
+            c += if skip == Some(a) { 0 } else { f };
+            c
+        }));
         let bits = usize::BITS - (k - 1).leading_zeros();
         let (mut node, mut lo) = (1usize, 0usize);
         for b in (0..bits).rev() {
@@ -129,16 +189,18 @@ impl<'a> ChunkModel<'a> {
         want: bool,
         io: &mut impl BitIo,
     ) -> Result<bool> {
-        let pc = stretch(((u64::from(ones) << 16) / u64::from(total)) as i32);
+        let pc = logit(ones, total);
         self.mixer.set_input(0, pc);
         for (t, table) in self.tables.iter().enumerate() {
-            let slot = context::slot(t, hashes.tables[t], node, table.mask());
+            let slot = context::slot(self.binarization, t, hashes.tables[t], node, table.mask());
             self.slots[t] = slot;
             self.mixer.set_input(1 + t, stretch(table.p(slot)));
         }
-        let depth = (usize::BITS - 1 - node.leading_zeros()) as usize;
-        let bucket = ((pc + 3072) / 256) as usize;
-        let mixed = self.mixer.mix(bucket * 8 + depth);
+        let depth = match node {
+            MODE_NODE => 8,
+            _ => (usize::BITS - 1 - node.leading_zeros()) as usize,
+        };
+        let mixed = self.mixer.mix(logit_bucket(pc) as usize * 9 + depth);
         let logit = stretch(mixed);
         let a1 = self.apm_node.refine(logit, node);
         let a2 = self
@@ -187,13 +249,18 @@ impl PcMixCodec {
     /// Encodes whole records (row-major, inside the model's alphabet: see
     /// [`PcCodec::accepts`]) with row stride `row` as two payloads from one pass of the
     /// circuit: the `pc` stream and the `pcmix` payload.
-    pub fn encode_chunk(&self, records: &[u8], row: u32) -> Result<(Vec<u8>, Vec<u8>)> {
+    pub fn encode_chunk(
+        &self,
+        records: &[u8],
+        row: u32,
+        binarization: Binarization,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
         let d = self.dims();
         if !self.pc.accepts(records) {
             return Err(Error::parameter("chunk does not fit the model's alphabet"));
         }
         let n = records.len() / d;
-        let mut model = ChunkModel::new(self, n, row as usize);
+        let mut model = ChunkModel::new(self, n, row as usize, binarization);
         let (mut pc, mut mix) = (Encoder::new(), Encoder::new());
         self.pc.sweep(n, |pos, r, cdf| {
             let x = records[r * d + self.pc.vars[pos] as usize];
@@ -211,7 +278,12 @@ impl PcMixCodec {
     }
 
     /// Decodes a `pcmix` payload of `n` records written by [`PcMixCodec::encode_chunk`].
-    pub fn decode_chunk(&self, payload: &[u8], n: usize) -> Result<Vec<u8>> {
+    pub fn decode_chunk(
+        &self,
+        payload: &[u8],
+        n: usize,
+        binarization: Binarization,
+    ) -> Result<Vec<u8>> {
         let d = self.dims();
         let total = n
             .checked_mul(d)
@@ -227,7 +299,7 @@ impl PcMixCodec {
             ));
         }
         let mut out = vec![0u8; total];
-        let mut model = ChunkModel::new(self, n, row);
+        let mut model = ChunkModel::new(self, n, row, binarization);
         let mut decoder = Decoder::new(stream)?;
         self.pc.sweep(n, |pos, r, cdf| {
             let x = match cdf {
