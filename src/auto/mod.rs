@@ -463,7 +463,6 @@ fn sampled_mix<'c>(
     if sample.is_empty() || !codec.pc().accepts(sample) {
         return Ok((policy, None));
     }
-    let row = u32::try_from(row.min(d)).expect("a record size fits in u32");
     let (pc, mix) = codec.encode_chunk(sample, row, Binarization::WRITTEN)?;
     let policy = match mix.len() as f64 <= fraction * pc.len() as f64 {
         true => policy,

@@ -148,7 +148,6 @@ impl<'a> Staged<'a> {
             (None, model) => model.as_ref().map(|(c, _)| *c),
         };
         let codec = circuit.map(PcMixCodec::new);
-        let row = u32::try_from(options.row.min(d)).expect("a record size fits in u32");
         let chunk_records = if codec.is_some() {
             options
                 .chunk_records
@@ -164,7 +163,7 @@ impl<'a> Staged<'a> {
             .par_chunks(chunk_records * d)
             .map(|raw| match (&codec, known.filter(|k| k.records == raw)) {
                 (Some(_), Some(k)) => Ok(Some(by_policy(k.pc.clone(), k.mix.clone(), options.mix))),
-                (Some(c), None) => circuit_payloads(raw, c, row, options.mix),
+                (Some(c), None) => circuit_payloads(raw, c, options.row, options.mix),
                 (None, _) => Ok(None),
             })
             .collect::<Result<_>>()?;
@@ -283,7 +282,7 @@ fn write_model(out: &mut Vec<u8>, bytes: &[u8], mode: &ModelMode) -> Result<()> 
 fn circuit_payloads(
     raw: &[u8],
     codec: &PcMixCodec,
-    row: u32,
+    row: usize,
     mix: MixPolicy,
 ) -> Result<Option<CircuitPayloads>> {
     if !codec.pc().accepts(raw) {

@@ -247,20 +247,22 @@ impl PcMixCodec {
     }
 
     /// Encodes whole records (row-major, inside the model's alphabet: see
-    /// [`PcCodec::accepts`]) with row stride `row` as two payloads from one pass of the
-    /// circuit: the `pc` stream and the `pcmix` payload.
+    /// [`PcCodec::accepts`]) with row stride `row` (at most the record: a longer row is
+    /// the whole record) as two payloads from one pass of the circuit: the `pc` stream and
+    /// the `pcmix` payload.
     pub fn encode_chunk(
         &self,
         records: &[u8],
-        row: u32,
+        row: usize,
         binarization: Binarization,
     ) -> Result<(Vec<u8>, Vec<u8>)> {
         let d = self.dims();
+        let row = row.min(d);
         if !self.pc.accepts(records) {
             return Err(Error::parameter("chunk does not fit the model's alphabet"));
         }
         let n = records.len() / d;
-        let mut model = ChunkModel::new(self, n, row as usize, binarization);
+        let mut model = ChunkModel::new(self, n, row, binarization);
         let (mut pc, mut mix) = (Encoder::new(), Encoder::new());
         self.pc.sweep(n, |pos, r, cdf| {
             let x = records[r * d + self.pc.vars[pos] as usize];
@@ -272,6 +274,7 @@ impl PcMixCodec {
                 None => Ok(0),
             }
         })?;
+        let row = u32::try_from(row).expect("a record size fits in u32");
         let mut payload = row.to_le_bytes().to_vec();
         payload.extend_from_slice(&mix.finish());
         Ok((pc.finish(), payload))
