@@ -97,20 +97,34 @@ pub(crate) fn mix_many<'a>(
     width: usize,
     sums: &mut [f64],
 ) {
-    let outputs = Group { out, stride, width };
-    mix_many_with(Isa::detect(), weights, rows, outputs, sums)
+    mix_many_unsummed(weights, rows, out, stride, width, sums.len());
+    sum_many(out, stride, width, sums);
 }
 
-/// [`mix_many`] with the outputs of all the weight vectors (not only four) as a [`Group`].
+/// The products of [`mix_many`] alone (no sums): `out[i * stride..][..width] =
+/// weights(i)^T rows` for i < `n`, bit-identical to [`mix`] of each.
+pub(crate) fn mix_many_unsummed<'a>(
+    weights: impl Fn(usize) -> &'a [f64],
+    rows: &[f64],
+    out: &mut [f64],
+    stride: usize,
+    width: usize,
+    n: usize,
+) {
+    let outputs = Group { out, stride, width };
+    mix_many_with(Isa::detect(), weights, rows, outputs, n)
+}
+
+/// The products of [`mix_many`] for `n` weight vectors, their outputs as a [`Group`].
 fn mix_many_with<'a>(
     isa: Isa,
     weights: impl Fn(usize) -> &'a [f64],
     rows: &[f64],
     outputs: Group,
-    sums: &mut [f64],
+    n: usize,
 ) {
     let Group { out, stride, width } = outputs;
-    let whole = sums.len() / 4 * 4;
+    let whole = n / 4 * 4;
     for g in (0..whole).step_by(4) {
         let w = [weights(g), weights(g + 1), weights(g + 2), weights(g + 3)];
         let group = Group {
@@ -120,20 +134,30 @@ fn mix_many_with<'a>(
         };
         mix4_with(isa, w, rows, group);
     }
-    let eights = whole / 8 * 8;
+    for i in whole..n {
+        mix_with(isa, weights(i), rows, &mut out[i * stride..][..width]);
+    }
+}
+
+/// For each i < `sums.len()`, `sums[i]` = the ascending sum of `out[i * stride..][..width]`
+/// from 0.0, eight (then four, then one) rows side by side.
+fn sum_many(out: &[f64], stride: usize, width: usize, sums: &mut [f64]) {
+    let n = sums.len();
+    let eights = n / 8 * 8;
     for g in (0..eights).step_by(8) {
         row_sums::<8>(&out[g * stride..], stride, width, &mut sums[g..g + 8]);
     }
-    if eights < whole {
+    let fours = n / 4 * 4;
+    if eights < fours {
         row_sums::<4>(
             &out[eights * stride..],
             stride,
             width,
-            &mut sums[eights..whole],
+            &mut sums[eights..fours],
         );
     }
-    for (i, sum) in sums.iter_mut().enumerate().skip(whole) {
-        *sum = mix_with(isa, weights(i), rows, &mut out[i * stride..][..width]);
+    for i in fours..n {
+        row_sums::<1>(&out[i * stride..], stride, width, &mut sums[i..i + 1]);
     }
 }
 
@@ -678,7 +702,8 @@ mod tests {
                     stride,
                     width,
                 };
-                mix_many_with(isa, |i| &ws[i], &rows, outputs, &mut sums);
+                mix_many_with(isa, |i| &ws[i], &rows, outputs, n);
+                sum_many(&got, stride, width, &mut sums);
                 assert_eq!(bits(&got), bits(&want), "{isa:?} m={m} width={width} n={n}");
                 assert_eq!(bits(&sums), bits(&want_sums), "{isa:?}");
             }

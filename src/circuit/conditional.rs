@@ -18,8 +18,10 @@
 //! across threads, and no `exp`/`ln`/`mul_add` is used. Every vector is renormalised to sum
 //! 1 after each update (only ratios matter), which keeps values far from underflow.
 
+use super::columns::SharedColumns;
 use super::{Circuit, NO_PARENT};
-use crate::simd::{divide, mix, mix_many};
+use crate::coder::Classes;
+use crate::simd::{divide, mix, mix_many, mix_many_unsummed};
 
 /// The circuit's parameters laid out for coding: emission rows state-major (`[k][a]`), so
 /// that `q += alpha[k] * row_k` runs over contiguous memory.
@@ -33,6 +35,9 @@ pub struct Conditionals {
     transition: Vec<Vec<f64>>,
     transition_t: Vec<Vec<f64>>,
     emission: Vec<Vec<f64>>,
+    /// Per position, its emission's distinct columns when values share one (mixed instead
+    /// of the whole table: the same bits for less work).
+    shared: Vec<Option<SharedColumns>>,
     /// The most latent nodes open at once (the deepest chain of latent ancestors): a
     /// record's vectors are allocated at that size when it begins, never grown while coding.
     depth: usize,
@@ -63,7 +68,7 @@ impl Conditionals {
         let m = circuit.hidden();
         let d = tree.len();
         let mut transition: Vec<Vec<f64>> = Vec::new();
-        let mut emission = Vec::with_capacity(d);
+        let mut emission: Vec<Vec<f64>> = Vec::with_capacity(d);
         let mut latent = vec![NO_PARENT; d];
         let mut k = Vec::with_capacity(d);
         for (pos, slot) in latent.iter_mut().enumerate() {
@@ -92,7 +97,13 @@ impl Conditionals {
             .map(|w| super::params::transpose(w, m))
             .collect();
         let depth = open_latents(tree.parents(), &latent);
+        let shared = emission
+            .iter()
+            .zip(&k)
+            .map(|(e, &kv)| SharedColumns::find(e, m, kv))
+            .collect();
         Conditionals {
+            shared,
             depth,
             m,
             transition_t,
@@ -152,6 +163,31 @@ impl Conditionals {
     /// it is in registers, which is faster than one record at a time and gives the same
     /// bits. Returns the position.
     pub fn distributions(&self, ctxs: &mut [Context], q: &mut [f64], sums: &mut [f64]) -> usize {
+        let pos = self.class_distributions(ctxs, q, sums);
+        if let Some(shared) = &self.shared[pos] {
+            for out in q.chunks_mut(256).take(ctxs.len()) {
+                shared.expand(&mut out[..self.k[pos]]);
+            }
+        }
+        pos
+    }
+
+    /// The classes of values of position `pos` that share one emission column, hence one
+    /// probability. `None` when they are (nearly) all distinct.
+    pub fn classes(&self, pos: usize) -> Option<&Classes> {
+        self.shared[pos].as_ref().map(|s| &s.classes)
+    }
+
+    /// [`Conditionals::distributions`], except that when [`Conditionals::classes`] of the
+    /// position is `Some(class)`, record i's row holds one weight per class (value a's is
+    /// `q[i * 256 + class[a]]`): the same bits, without repeating the work per value.
+    /// `sums[i]` is the sum over all K values either way. Returns the position.
+    pub fn class_distributions(
+        &self,
+        ctxs: &mut [Context],
+        q: &mut [f64],
+        sums: &mut [f64],
+    ) -> usize {
         let pos = ctxs.first().map_or(0, |c| c.next);
         let kv = self.k[pos];
         for ctx in ctxs.iter_mut() {
@@ -161,7 +197,14 @@ impl Conditionals {
         }
         let ctxs = &*ctxs;
         let sums = &mut sums[..ctxs.len()];
-        mix_many(|i| &ctxs[i].scratch, &self.emission[pos], q, 256, kv, sums);
+        let weights = |i: usize| ctxs[i].scratch.as_slice();
+        match &self.shared[pos] {
+            None => mix_many(weights, &self.emission[pos], q, 256, kv, sums),
+            Some(shared) => {
+                mix_many_unsummed(weights, &shared.rows, q, 256, shared.width, sums.len());
+                shared.sums(q, 256, sums);
+            }
+        }
         pos
     }
 
@@ -296,8 +339,72 @@ fn scale(v: &mut [f64], s: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::circuit::tests::random_circuit;
+    use crate::circuit::tests::{random_circuit, random_parents};
+    use crate::coder::Cdf;
     use crate::rng::Rng;
+
+    /// A random circuit whose values from 3 on never occurred in training: their emission
+    /// weight is one smoothing constant in every row, as a self-trained model has them.
+    fn circuit_with_unused_values(rng: &mut Rng, d: usize, k: u16, m: usize) -> Circuit {
+        let tree = crate::learn::chow_liu::preorder(&random_parents(rng, d)).unwrap();
+        let mut weights =
+            |n: usize| -> Vec<f32> { (0..n).map(|_| (0.05 + rng.next_f64()) as f32).collect() };
+        let prior = weights(m);
+        let transition = weights((tree.latent_count() - 1) * m * m);
+        let mut emission = weights(d * m * usize::from(k));
+        for row in emission.chunks_mut(usize::from(k)) {
+            row[3..].fill(1e-3);
+        }
+        Circuit::new(m, vec![k; d], tree, prior, transition, emission).unwrap()
+    }
+
+    #[test]
+    fn shared_columns_give_the_bits_of_mixing_every_column() {
+        let mut rng = Rng::new(5);
+        for (d, k, m) in [(6, 85, 3), (9, 40, 8), (4, 256, 1)] {
+            let c = circuit_with_unused_values(&mut rng, d, k, m);
+            let cond = Conditionals::new(&c);
+            assert!(cond.shared.iter().all(Option::is_some), "k = {k}");
+            let plain = Conditionals {
+                shared: vec![None; d],
+                ..cond.clone()
+            };
+            // 8 records (a full group) and 3 (the remainder path).
+            for n in [8, 3] {
+                // The records' values, position by position.
+                let values: Vec<Vec<u8>> = (0..d)
+                    .map(|_| (0..n).map(|_| rng.below(4) as u8).collect())
+                    .collect();
+                let mut ctxs = vec![Context::default(); n];
+                let mut want_ctxs = ctxs.clone();
+                ctxs.iter_mut().for_each(|x| cond.begin(x));
+                want_ctxs.iter_mut().for_each(|x| plain.begin(x));
+                let (mut q, mut want_q) = (vec![0.0; n * 256], vec![0.0; n * 256]);
+                let (mut sums, mut want_sums) = (vec![0.0; n], vec![0.0; n]);
+                let mut expanded = vec![0.0; n * 256];
+                let (mut cdf, mut want_cdf) = (Cdf::default(), Cdf::default());
+                for (pos, value) in values.iter().enumerate() {
+                    let kv = usize::from(k);
+                    plain.distributions(&mut want_ctxs, &mut want_q, &mut want_sums);
+                    let mut expanded_ctxs = ctxs.clone();
+                    cond.distributions(&mut expanded_ctxs, &mut expanded, &mut sums);
+                    assert_eq!(sums, want_sums, "expanded sums at {pos}");
+                    cond.class_distributions(&mut ctxs, &mut q, &mut sums);
+                    assert_eq!(sums, want_sums, "sums at {pos}");
+                    let classes = cond.classes(pos).expect("shared");
+                    for i in 0..n {
+                        let want = &want_q[i * 256..][..kv];
+                        assert_eq!(&expanded[i * 256..][..kv], want, "expanded at {pos}");
+                        want_cdf.quantize_summed(want, want_sums[i]);
+                        cdf.quantize_classes(&q[i * 256..][..classes.len()], classes, sums[i]);
+                        assert_eq!(cdf, want_cdf, "frequencies at {pos}");
+                        cond.observe(&mut ctxs[i], value[i]);
+                        plain.observe(&mut want_ctxs[i], value[i]);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_record_codes_within_the_memory_it_begins_with() {

@@ -21,6 +21,7 @@
 //!
 //! This module knows nothing of learning or coding.
 
+mod columns;
 mod conditional;
 mod file;
 mod params;

@@ -187,12 +187,20 @@ impl PcCodec {
         let mut cdf = Cdf::default();
         for pos in 0..self.dims() {
             let k = self.conditionals.alphabet(pos);
+            let classes = self.conditionals.classes(pos);
             for (g, group) in contexts.chunks_mut(GROUP).enumerate() {
-                self.conditionals.distributions(group, &mut q, &mut sums);
+                self.conditionals
+                    .class_distributions(group, &mut q, &mut sums);
                 for (i, ctx) in group.iter_mut().enumerate() {
                     let r = g * GROUP + i;
                     let x = if k > 1 {
-                        cdf.quantize_summed(&q[i * 256..i * 256 + k], sums[i]);
+                        let row = &q[i * 256..];
+                        match classes {
+                            Some(classes) => {
+                                cdf.quantize_classes(&row[..classes.len()], classes, sums[i])
+                            }
+                            None => cdf.quantize_summed(&row[..k], sums[i]),
+                        }
                         visit(pos, r, Some(&cdf))?
                     } else {
                         visit(pos, r, None)?

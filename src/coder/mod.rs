@@ -7,9 +7,11 @@
 //! costs about +0.002 % in size and streams without holding a chunk's symbols in memory.
 
 mod adaptive;
+mod classes;
 mod quantize;
 
 pub use adaptive::{class, IntDecoder, IntEncoder};
+pub use classes::Classes;
 pub use quantize::{Cdf, PRECISION, TOTAL};
 
 use crate::error::{Error, Result};

@@ -12,6 +12,7 @@
 //! Only IEEE `+`, `*`, `/` and a truncating conversion are used, in a fixed order, so every
 //! machine computes the same frequencies from the same weights.
 
+use super::Classes;
 use crate::simd::Tally;
 
 /// Steps 2-3: `f[a] = 1 + min(floor(q[a] * scale), 2^P - K)` with `scale = (2^P - K) / s`,
@@ -80,6 +81,36 @@ impl Cdf {
             .or_else(|| scaled(&[1.0; 256][..k], k as f64, &mut self.freq))
             .expect("uniform weights are valid");
         self.fix_total(tally);
+    }
+
+    /// [`Cdf::quantize_summed`] for weights given by class: `q[a] = w[class of a]` for the
+    /// K values of `classes`, `s` their sum in index order (`w` has one entry per class).
+    /// Values of one class get one frequency (step 3 maps equal weights to equal
+    /// frequencies), so step 3 runs once per class: the same table as quantizing `q`, for
+    /// less work when classes are few.
+    pub fn quantize_classes(&mut self, w: &[f64], classes: &Classes, s: f64) {
+        let k = classes.of_values().len();
+        debug_assert!((2..=256).contains(&k), "alphabet of {k}");
+        debug_assert_eq!(w.len(), classes.len());
+        let scale = (TOTAL as usize - k) as f64 / s;
+        let mut per_class = [0u32; 256];
+        let per_class = &mut per_class[..w.len()];
+        let valid = s > 0.0 && scale.is_finite();
+        match valid
+            .then(|| crate::simd::frequencies(w, scale, TOTAL - k as u32, per_class))
+            .flatten()
+        {
+            Some(tally) => {
+                self.freq.resize(k, 0);
+                classes.spread(per_class, &mut self.freq);
+                let sum = per_class
+                    .iter()
+                    .zip(classes.counts())
+                    .fold(0u32, |s, (&f, &n)| s.wrapping_add(f.wrapping_mul(n)));
+                self.fix_total(Tally { sum, ..tally });
+            }
+            None => self.quantize_summed(&[1.0; 256][..k], k as f64),
+        }
     }
 
     /// Step 4: gives the difference between 2^PRECISION and the sum to the largest

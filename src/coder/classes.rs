@@ -1,0 +1,91 @@
+//! Values that share one weight: what [`crate::coder::Cdf::quantize_classes`] needs to
+//! quantize a distribution from one weight per class.
+
+/// A partition of the K values of an alphabet into classes numbered by first appearance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classes {
+    class: Vec<u16>,
+    /// Members per class.
+    count: Vec<u32>,
+    /// The class with the most members (lowest among equals).
+    common: u16,
+    /// `(value, class)` of every value outside `common`, ascending.
+    others: Vec<(u16, u16)>,
+}
+
+impl Classes {
+    /// From `class[a]`, value a's class. Classes must be numbered by first appearance
+    /// (`class[a]` <= every earlier class + 1), so that every class has a member.
+    pub fn new(class: Vec<u16>) -> Self {
+        let mut count: Vec<u32> = Vec::new();
+        for &c in &class {
+            let c = usize::from(c);
+            assert!(c <= count.len(), "classes numbered by first appearance");
+            if c == count.len() {
+                count.push(0);
+            }
+            count[c] += 1;
+        }
+        let common = (0..count.len())
+            .max_by_key(|&c| (count[c], std::cmp::Reverse(c)))
+            .unwrap_or(0) as u16;
+        let others = (0..class.len() as u16)
+            .zip(class.iter().copied())
+            .filter(|&(_, c)| c != common)
+            .collect();
+        Classes {
+            class,
+            count,
+            common,
+            others,
+        }
+    }
+
+    /// Value a's class, for every value (K entries).
+    pub fn of_values(&self) -> &[u16] {
+        &self.class
+    }
+
+    /// Number of classes.
+    pub fn len(&self) -> usize {
+        self.count.len()
+    }
+
+    /// True for an empty alphabet.
+    pub fn is_empty(&self) -> bool {
+        self.count.is_empty()
+    }
+
+    /// Number of values outside the largest class.
+    pub fn outside_common(&self) -> usize {
+        self.others.len()
+    }
+
+    /// Members of each class.
+    pub(super) fn counts(&self) -> &[u32] {
+        &self.count
+    }
+
+    /// `f[a] = per_class[class[a]]` for every value: the common class's entry everywhere,
+    /// then the others'.
+    pub(super) fn spread(&self, per_class: &[u32], f: &mut [u32]) {
+        f.fill(per_class[usize::from(self.common)]);
+        for &(a, c) in &self.others {
+            f[usize::from(a)] = per_class[usize::from(c)];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spreading_gives_each_value_its_class_entry() {
+        let c = Classes::new(vec![0, 1, 0, 2, 1, 0]);
+        assert_eq!((c.len(), c.counts()), (3, &[3u32, 2, 1][..]));
+        let mut f = [0u32; 6];
+        c.spread(&[7, 8, 9], &mut f);
+        assert_eq!(f, [7, 8, 7, 9, 8, 7]);
+    }
+}
