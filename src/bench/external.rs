@@ -351,6 +351,10 @@ impl Codec for External {
         self.spec.name.to_string()
     }
 
+    fn in_process(&self) -> bool {
+        false
+    }
+
     fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>> {
         if self.spec.input == InputFile::Raw {
             return self.encode("in", data);

@@ -14,6 +14,7 @@
 pub mod external;
 pub mod images;
 pub mod machine;
+pub mod memory;
 pub mod pcz;
 pub mod peers;
 pub mod plot;
@@ -39,6 +40,12 @@ pub trait Codec {
     /// report counts separately, or `None` for codecs that learn nothing.
     fn train(&mut self, _records: &[&[u8]]) -> Result<Option<u64>> {
         Ok(None)
+    }
+
+    /// True when the codec runs inside this process, so the process's memory is its
+    /// memory; false for external programs.
+    fn in_process(&self) -> bool {
+        true
     }
 
     /// True when the learned state was given rather than learned by [`Codec::train`] (a
@@ -159,6 +166,11 @@ pub struct Measurement {
     pub compress_mb_s: Option<f64>,
     /// Decompression throughput in MB/s (10^6 bytes of output), median of the repeats.
     pub decompress_mb_s: Option<f64>,
+    /// Peak resident memory of the bench process during the row's round trips, in MB
+    /// (10^6 bytes; see [`memory`]); `None` for external programs and where the system
+    /// does not report it.
+    #[serde(default)]
+    pub peak_mb: Option<f64>,
     /// Ideal code length of the input in bits under the learned model (pcz's theoretical
     /// size), when the codec has one.
     #[serde(default)]
@@ -190,6 +202,7 @@ impl Measurement {
             train_seconds: None,
             compress_mb_s: None,
             decompress_mb_s: None,
+            peak_mb: None,
             ideal_bits: None,
             image_bytes: Vec::new(),
         }

@@ -75,6 +75,7 @@ impl Report {
             "ideal",
             "comp MB/s",
             "dec MB/s",
+            "peak MB",
             "train s",
             "status",
         ];
@@ -117,6 +118,7 @@ fn cells(row: &Measurement) -> Vec<String> {
         num(row.ideal_bits.map(|b| b / row.input_bytes as f64), 4),
         row.compress_mb_s.map_or_else(dash, speed),
         row.decompress_mb_s.map_or_else(dash, speed),
+        num(row.peak_mb, 0),
         num(row.train_seconds, 2),
         status,
     ]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::data::ImageShape;
 use crate::error::{Error, Result};
 
-use super::{one_by_one, Availability, Codec, Corpus, Measurement, Peer, Status, Variant};
+use super::{memory, one_by_one, Availability, Codec, Corpus, Measurement, Peer, Status, Variant};
 
 /// Measures `peers` on `test`. Trained codecs learn from `train`, or from `test` itself when
 /// there is no training split (their rows then say so). Times are medians of `repeat` runs.
@@ -143,6 +143,7 @@ fn verified(
         train_seconds,
         compress_mb_s: mb_per_s(input, t.compress),
         decompress_mb_s: mb_per_s(input, t.decompress),
+        peak_mb: t.peak_bytes.map(|b| b as f64 / 1e6),
         ideal_bits: None,
         image_bytes: t.image_bytes,
     }
@@ -155,6 +156,8 @@ struct Timing {
     image_bytes: Vec<u64>,
     compress: Duration,
     decompress: Duration,
+    /// Peak resident memory of this process during the round trips, when known.
+    peak_bytes: Option<u64>,
 }
 
 /// Compresses and decompresses every unit `repeat` times. `images` holds the shape of
@@ -165,6 +168,7 @@ fn measure(
     images: &[ImageShape],
     repeat: usize,
 ) -> Result<Timing, UnitFailure> {
+    let tracked = codec.in_process() && memory::reset_peak();
     let mut compress_times = Vec::with_capacity(repeat);
     let mut decompress_times = Vec::with_capacity(repeat);
     let mut sizes = Vec::new();
@@ -183,6 +187,7 @@ fn measure(
         image_bytes: if images.is_empty() { Vec::new() } else { sizes },
         compress: median(compress_times),
         decompress: median(decompress_times),
+        peak_bytes: tracked.then(memory::peak_bytes).flatten(),
     })
 }
 

@@ -123,6 +123,10 @@ fn every_in_process_peer_round_trips_both_variants() {
             assert!(out < 200 * 64, "{row:?} did not compress");
         }
         assert!(row.compress_mb_s.is_some() && row.decompress_mb_s.is_some());
+        // Where Linux lets the high-water mark be reset, in-process rows report it.
+        if memory::reset_peak() {
+            assert!(row.peak_mb.is_some_and(|mb| mb > 0.0), "{row:?}");
+        }
     }
     let whole = rows
         .iter()
@@ -207,6 +211,10 @@ fn external_pipeline_round_trips_images_and_raw_files() {
     assert_eq!(jxl.len(), 2);
     for row in &jxl {
         assert_eq!(row.status, Status::Verified, "{row:?}");
+        assert_eq!(
+            row.peak_mb, None,
+            "this process's memory is not the program's"
+        );
     }
     // Whole set: a 15x14 grid of 8x8 tiles as a PGM with a 15-byte header.
     assert_eq!(jxl[0].output_bytes, Some(15 + 15 * 8 * 14 * 8));
@@ -307,7 +315,7 @@ fn json_and_csv_read_back_to_the_same_rows() {
     assert_eq!(rows, report.rows);
     let header = reader.headers().unwrap().clone();
     assert_eq!(&header[0], "compressor");
-    assert_eq!(header.len(), 11);
+    assert_eq!(header.len(), 12);
 }
 
 #[test]

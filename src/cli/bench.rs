@@ -33,6 +33,10 @@ use crate::{Error, Result};
 /// training split). Sizes are in bits per subpixel; --json adds every image's size per
 /// compressor.
 ///
+/// "peak MB" is the most memory this process held during a row's round trips (the corpus
+/// and a given model included), for the compressors that run inside it, where Linux
+/// reports it; external programs show "-".
+///
 /// Examples:
 ///   pcz bench
 ///   pcz bench photos/*.png --repeat 1 --json images.json
