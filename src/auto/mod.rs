@@ -436,8 +436,6 @@ fn order0_bits(bytes: impl Iterator<Item = u8>) -> f64 {
     n * n.max(1.0).log2() - spread
 }
 
-/// Bytes of records per chunk for an input of `len` bytes (whatever the thread count, so
-/// that the output does not depend on it).
 /// The level's pcmix `policy`, tried on one chunk's worth of records from the middle of
 /// `coded`: [`MixPolicy::Never`] when pcmix does not save enough there, so that its
 /// encoder (several times slower than the circuit alone on small circuits) does not run on
@@ -450,9 +448,9 @@ fn sampled_mix<'c>(
     row: usize,
     input_len: usize,
 ) -> Result<(MixPolicy, Option<KnownChunk<'c>>)> {
-    let MixPolicy::AtMost(fraction) = policy else {
+    if policy == MixPolicy::Never {
         return Ok((policy, None));
-    };
+    }
     let d = best.record_size;
     let records = coded.len() / d;
     let n = (chunk_bytes(input_len) / d).clamp(1, records.max(1));
@@ -464,7 +462,7 @@ fn sampled_mix<'c>(
         return Ok((policy, None));
     }
     let (pc, mix) = codec.encode_chunk(sample, row, Binarization::WRITTEN)?;
-    let policy = match mix.len() as f64 <= fraction * pc.len() as f64 {
+    let policy = match policy.keeps(pc.len(), mix.len()) {
         true => policy,
         false => MixPolicy::Never,
     };
@@ -476,6 +474,8 @@ fn sampled_mix<'c>(
     Ok((policy, Some(known)))
 }
 
+/// Bytes of records per chunk for an input of `len` bytes (whatever the thread count, so
+/// that the output does not depend on it).
 fn chunk_bytes(len: usize) -> usize {
     (len / CHUNKS_AIMED_AT).clamp(MIN_CHUNK_BYTES, MODEL_CHUNK_BYTES)
 }

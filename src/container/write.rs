@@ -60,6 +60,16 @@ pub enum MixPolicy {
     AtMost(f64),
 }
 
+impl MixPolicy {
+    /// Whether a `pcmix` payload of `mix` bytes is kept beside a `pc` payload of `pc` bytes.
+    pub fn keeps(self, pc: usize, mix: usize) -> bool {
+        match self {
+            MixPolicy::Never => false,
+            MixPolicy::AtMost(fraction) => mix as f64 <= fraction * pc as f64,
+        }
+    }
+}
+
 impl Default for CompressOptions<'_> {
     fn default() -> Self {
         CompressOptions {
@@ -299,10 +309,7 @@ fn circuit_payloads(
 
 /// A chunk's `pc` payload and its `pcmix` payload when `policy` keeps it.
 fn by_policy(pc: Vec<u8>, mix: Vec<u8>, policy: MixPolicy) -> CircuitPayloads {
-    let kept = match policy {
-        MixPolicy::Never => false,
-        MixPolicy::AtMost(fraction) => mix.len() as f64 <= fraction * pc.len() as f64,
-    };
+    let kept = policy.keeps(pc.len(), mix.len());
     (pc, kept.then_some(mix))
 }
 
