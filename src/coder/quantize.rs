@@ -93,20 +93,21 @@ impl Cdf {
         debug_assert!((2..=256).contains(&k), "alphabet of {k}");
         debug_assert_eq!(w.len(), classes.len());
         let scale = (TOTAL as usize - k) as f64 / s;
-        let mut per_class = [0u32; 256];
-        let per_class = &mut per_class[..w.len()];
+        // The class frequencies go past the K values' (no buffer to clear per symbol).
+        self.freq.resize(k + w.len(), 0);
+        let (freq, per_class) = self.freq.split_at_mut(k);
         let valid = s > 0.0 && scale.is_finite();
         match valid
             .then(|| crate::simd::frequencies(w, scale, TOTAL - k as u32, per_class))
             .flatten()
         {
             Some(tally) => {
-                self.freq.resize(k, 0);
-                classes.spread(per_class, &mut self.freq);
+                classes.spread(per_class, freq);
                 let sum = per_class
                     .iter()
                     .zip(classes.counts())
                     .fold(0u32, |s, (&f, &n)| s.wrapping_add(f.wrapping_mul(n)));
+                self.freq.truncate(k);
                 self.fix_total(Tally { sum, ..tally });
             }
             None => self.quantize_summed(&[1.0; 256][..k], k as f64),
@@ -142,15 +143,31 @@ impl Cdf {
         &self.freq
     }
 
-    /// Cumulative frequency below symbol `a` (a <= K; 2^PRECISION for a = K).
+    /// Cumulative frequency below symbol `a` (a <= K; 2^PRECISION for a = K): summed from
+    /// whichever end of the table is nearer, since the frequencies sum to 2^PRECISION.
     pub fn cumulative(&self, a: usize) -> u32 {
-        self.freq[..a].iter().sum()
+        if 2 * a <= self.len() {
+            self.freq[..a].iter().sum()
+        } else {
+            TOTAL - self.freq[a..].iter().sum::<u32>()
+        }
     }
 
     /// The symbol whose interval holds `point` (< 2^PRECISION) and the cumulative frequency
     /// below it: the largest a with cumulative(a) <= point. Whole blocks are skipped by
-    /// their sums, then the block that holds the point is walked.
+    /// their sums, then the block that holds the point is walked; from the top of the table
+    /// for points in its upper half (a photograph's residuals crowd both ends of the
+    /// alphabet, so either walk is short).
     pub fn locate(&self, point: u32) -> (usize, u32) {
+        if point < TOTAL / 2 {
+            self.locate_up(point)
+        } else {
+            self.locate_down(point)
+        }
+    }
+
+    /// [`Cdf::locate`] from symbol 0 upwards.
+    fn locate_up(&self, point: u32) -> (usize, u32) {
         let mut below = 0u32;
         for (b, block) in self.freq.chunks(BLOCK).enumerate() {
             let sum: u32 = block.iter().sum();
@@ -165,9 +182,33 @@ impl Cdf {
                 below += f;
             }
         }
-        // Only for point >= 2^PRECISION, which a decoder never asks for.
-        let last = self.len().saturating_sub(1);
-        (last, self.cumulative(last))
+        // Unreachable: the frequencies sum to 2^PRECISION > point.
+        (0, 0)
+    }
+
+    /// [`Cdf::locate`] from symbol K - 1 downwards: `top` is the cumulative frequency
+    /// below the blocks already passed (2^PRECISION minus their sum). A point at or past
+    /// 2^PRECISION, which a decoder never asks for, gives symbol K - 1.
+    fn locate_down(&self, point: u32) -> (usize, u32) {
+        let mut top = TOTAL;
+        let mut end = self.len();
+        for block in self.freq.rchunks(BLOCK) {
+            let start = end - block.len();
+            let sum: u32 = block.iter().sum();
+            if top - sum > point {
+                top -= sum;
+                end = start;
+                continue;
+            }
+            for (i, &f) in block.iter().enumerate().rev() {
+                top -= f;
+                if top <= point {
+                    return (start + i, top);
+                }
+            }
+        }
+        // Unreachable: cumulative(0) = 0 <= point.
+        (0, 0)
     }
 }
 
