@@ -62,17 +62,24 @@ impl Classes {
     }
 
     /// Members of each class.
-    pub(super) fn counts(&self) -> &[u32] {
+    #[cfg(test)]
+    fn counts(&self) -> &[u32] {
         &self.count
     }
 
     /// `f[a] = per_class[class[a]]` for every value: the common class's entry everywhere,
-    /// then the others'.
-    pub(super) fn spread(&self, per_class: &[u32], f: &mut [u32]) {
-        f.fill(per_class[usize::from(self.common)]);
+    /// then the others'. Returns the sum of `f` modulo 2^32, taken on the way (the common
+    /// class's entries by one multiply).
+    pub(super) fn spread(&self, per_class: &[u32], f: &mut [u32]) -> u32 {
+        let common = usize::from(self.common);
+        f.fill(per_class[common]);
+        let mut sum = per_class[common].wrapping_mul(self.count[common]);
         for &(a, c) in &self.others {
-            f[usize::from(a)] = per_class[usize::from(c)];
+            let fa = per_class[usize::from(c)];
+            f[usize::from(a)] = fa;
+            sum = sum.wrapping_add(fa);
         }
+        sum
     }
 }
 
@@ -85,7 +92,8 @@ mod tests {
         let c = Classes::new(vec![0, 1, 0, 2, 1, 0]);
         assert_eq!((c.len(), c.counts()), (3, &[3u32, 2, 1][..]));
         let mut f = [0u32; 6];
-        c.spread(&[7, 8, 9], &mut f);
-        assert_eq!(f, [7, 8, 7, 9, 8, 7]);
+        let sum = c.spread(&[7, 8, u32::MAX], &mut f);
+        assert_eq!(f, [7, 8, 7, u32::MAX, 8, 7]);
+        assert_eq!(sum, 7 * 3 + 8 * 2 - 1, "wrapping");
     }
 }

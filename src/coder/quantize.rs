@@ -102,11 +102,7 @@ impl Cdf {
             .flatten()
         {
             Some(tally) => {
-                classes.spread(per_class, freq);
-                let sum = per_class
-                    .iter()
-                    .zip(classes.counts())
-                    .fold(0u32, |s, (&f, &n)| s.wrapping_add(f.wrapping_mul(n)));
+                let sum = classes.spread(per_class, freq);
                 self.freq.truncate(k);
                 self.fix_total(Tally { sum, ..tally });
             }
