@@ -182,12 +182,16 @@ fn mix4_with(isa: Isa, w: [&[f64]; 4], rows: &[f64], group: Group) {
 }
 
 /// The products of [`mix_many`] for four vectors: blocks of `L` outputs of all four (4 x `L`
-/// accumulators: half the target's vector registers), then the tail one output at a time.
+/// accumulators: half the target's vector registers), then blocks of 8, then the tail one
+/// output at a time.
 #[inline(always)]
 fn mix4<const L: usize>(w: [&[f64]; 4], rows: &[f64], mut group: Group) {
     let m = w[0].len();
     let w: [&[f64]; 4] = [&w[0][..m], &w[1][..m], &w[2][..m], &w[3][..m]];
-    let start = blocks4::<L>(&w, rows, 0, &mut group);
+    let mut start = blocks4::<L>(&w, rows, 0, &mut group);
+    if L > 8 {
+        start = blocks4::<8>(&w, rows, start, &mut group);
+    }
     blocks4::<1>(&w, rows, start, &mut group);
 }
 
