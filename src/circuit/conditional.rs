@@ -48,14 +48,16 @@ pub struct Conditionals {
 /// `alpha` and `beta` hold M values per *open* latent node, by its depth on `stack`: a
 /// node's vectors are needed only while its subtree is being coded, so the state is
 /// O(depth x M) per record rather than O(D x M), and chunks of thousands of records fit in
-/// memory even for large models.
+/// memory even for large models. They live in one vector with `scratch` (M values), as
+/// [`Context::parts`] splits it: a chunk begins thousands of records, and allocating three
+/// vectors for each showed in profiles.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    alpha: Vec<f64>,
-    beta: Vec<f64>,
+    /// `scratch`, then `alpha`, then `beta` (as many values as `alpha`).
+    state: Vec<f64>,
+    m: usize,
     /// Open latent positions, root at the bottom.
     stack: Vec<u32>,
-    scratch: Vec<f64>,
     next: usize,
     /// Multiply-adds performed since the last `begin`; the work-bound test reads it.
     pub ops: u64,
@@ -133,15 +135,13 @@ impl Conditionals {
 
     /// Starts a new record.
     pub fn begin(&self, ctx: &mut Context) {
-        ctx.alpha.clear();
-        ctx.beta.clear();
         ctx.stack.clear();
-        ctx.scratch.clear();
-        ctx.scratch.resize(self.m, 0.0);
-        // One slot per open latent node, and one for a leaf child's parent context.
+        ctx.state.clear();
+        // Scratch, then for alpha and beta one slot per open latent node and one for a
+        // leaf child's parent context.
         let slots = (self.depth + 1) * self.m;
-        ctx.alpha.reserve_exact(slots);
-        ctx.beta.reserve_exact(slots);
+        ctx.state.resize(self.m + 2 * slots, 0.0);
+        ctx.m = self.m;
         ctx.stack.reserve_exact(self.depth);
         ctx.next = 0;
         ctx.ops = 0;
@@ -197,7 +197,7 @@ impl Conditionals {
         }
         let ctxs = &*ctxs;
         let sums = &mut sums[..ctxs.len()];
-        let weights = |i: usize| ctxs[i].scratch.as_slice();
+        let weights = |i: usize| ctxs[i].scratch();
         match &self.shared[pos] {
             None => mix_many(weights, &self.emission[pos], q, 256, kv, sums),
             Some(shared) => {
@@ -216,25 +216,22 @@ impl Conditionals {
         self.close_finished(ctx, pos);
         // The slot `pos` takes if it is latent: one above its parent, the stack's top.
         let own = ctx.stack.len() * m;
-        if ctx.alpha.len() < own + m {
-            ctx.alpha.resize(own + m, 0.0);
-            ctx.beta.resize(own + m, 0.0);
-        }
+        let (scratch, alpha, beta) = ctx.parts();
         if self.parent[pos] == NO_PARENT {
-            ctx.scratch.copy_from_slice(&self.prior);
-            ctx.alpha[..m].copy_from_slice(&self.prior);
+            scratch.copy_from_slice(&self.prior);
+            alpha[..m].copy_from_slice(&self.prior);
             return;
         }
         let pl = own - m;
-        for (j, c) in ctx.scratch.iter_mut().enumerate() {
-            *c = ctx.alpha[pl + j] * ctx.beta[pl + j];
+        for (j, c) in scratch.iter_mut().enumerate() {
+            *c = alpha[pl + j] * beta[pl + j];
         }
-        normalize(&mut ctx.scratch);
+        normalize(scratch);
         if let Some(l) = self.latent_of(pos) {
-            let a = &mut ctx.alpha[own..own + m];
-            let sum = mix(&ctx.scratch, &self.transition[l], a);
+            let a = &mut alpha[own..own + m];
+            let sum = mix(scratch, &self.transition[l], a);
             scale(a, sum);
-            ctx.scratch.copy_from_slice(a);
+            scratch.copy_from_slice(a);
             ctx.ops += (m * m) as u64;
         }
     }
@@ -247,9 +244,10 @@ impl Conditionals {
         let e = &self.emission[pos];
         let a = usize::from(value).min(kv - 1);
         let own = ctx.stack.len() * m;
+        let (_, _, beta) = ctx.parts();
         match self.latent_of(pos) {
             Some(_) => {
-                let b = &mut ctx.beta[own..own + m];
+                let b = &mut beta[own..own + m];
                 for (state, bs) in b.iter_mut().enumerate() {
                     *bs = e[state * kv + a];
                 }
@@ -257,7 +255,7 @@ impl Conditionals {
                 ctx.stack.push(pos as u32);
             }
             None => {
-                let b = &mut ctx.beta[own - m..own];
+                let b = &mut beta[own - m..own];
                 for (state, bs) in b.iter_mut().enumerate() {
                     *bs *= e[state * kv + a];
                 }
@@ -286,19 +284,30 @@ impl Conditionals {
             let l = self.latent[top as usize] as usize;
             // The popped node's slot, and its parent's just below.
             let own = ctx.stack.len() * m;
+            let (scratch, _, beta) = ctx.parts();
             // scratch[j] = sum_k W[j][k] beta[k], k ascending, as scaled rows of W^T.
-            mix(
-                &ctx.beta[own..own + m],
-                &self.transition_t[l],
-                &mut ctx.scratch,
-            );
-            let b = &mut ctx.beta[own - m..own];
-            for (bj, sj) in b.iter_mut().zip(&ctx.scratch) {
+            mix(&beta[own..own + m], &self.transition_t[l], scratch);
+            let b = &mut beta[own - m..own];
+            for (bj, sj) in b.iter_mut().zip(&*scratch) {
                 *bj *= sj;
             }
             normalize(b);
             ctx.ops += (m * m) as u64;
         }
+    }
+}
+
+impl Context {
+    /// The weights the last [`Conditionals::class_distributions`] mixed with.
+    fn scratch(&self) -> &[f64] {
+        &self.state[..self.m]
+    }
+
+    /// `(scratch, alpha, beta)`.
+    fn parts(&mut self) -> (&mut [f64], &mut [f64], &mut [f64]) {
+        let (scratch, slots) = self.state.split_at_mut(self.m);
+        let (alpha, beta) = slots.split_at_mut(slots.len() / 2);
+        (scratch, alpha, beta)
     }
 }
 
@@ -414,7 +423,7 @@ mod tests {
             let cond = Conditionals::new(&c);
             let mut ctx = Context::default();
             cond.begin(&mut ctx);
-            let before = (ctx.alpha.capacity(), ctx.beta.capacity());
+            let before = ctx.state.capacity();
             let stack = ctx.stack.capacity();
             let mut q = vec![0.0; 256];
             for _ in 0..d {
@@ -422,11 +431,7 @@ mod tests {
                 cond.observe(&mut ctx, rng.below(cond.alphabet(pos) as u64) as u8);
                 assert!(ctx.stack.len() <= cond.depth, "d = {d}");
             }
-            assert_eq!(
-                (ctx.alpha.capacity(), ctx.beta.capacity()),
-                before,
-                "d = {d}"
-            );
+            assert_eq!(ctx.state.capacity(), before, "d = {d}");
             assert_eq!(ctx.stack.capacity(), stack, "d = {d}");
         }
     }
