@@ -15,7 +15,8 @@
 //!    [`TRY_MODEL_BELOW`] times the fallback's (the model-less file itself for inputs up to
 //!    the sampled blocks' size and plain bytes up to 4 MiB, else zstd -19 on sampled
 //!    blocks, extrapolated; measured while training runs): the `pcmix` codec, which the
-//!    estimate does not see, often gains the rest. Training stops early when a candidate
+//!    estimate does not see, often gains the rest; nor is it tried on incompressible input
+//!    ([`INCOMPRESSIBLE`]). Training stops early when a candidate
 //!    is far above a fast zstd level's estimate. Then a quick pass codes each chunk with
 //!    the smallest of pc, pcmix, zstd at a fast level, or stored; if the circuit won every
 //!    chunk and kept its promise ([`PROMISE`] times the fallback's estimate), that file is
@@ -62,6 +63,13 @@ const GIVE_UP_ZSTD_LEVEL: i32 = 3;
 /// (record = one 28-pixel row, 4 hidden states) the estimate is 1.78 bits per byte, 23%
 /// above the fallback's, and pcmix codes 1.30, 10% below the fallback.
 const TRY_MODEL_BELOW: f64 = 1.3;
+
+/// The circuit is not tried when neither its estimate nor the fallback's is below this
+/// fraction of the input's size: the input is already compressed (a PNG's deflate stream:
+/// both estimates are about its size), context models find nothing either, and the pcmix
+/// sample alone would cost as much as training (0.2 to 0.4 s on each PNG of the data, for
+/// the fallback's file in the end).
+const INCOMPRESSIBLE: f64 = 0.99;
 
 /// Blocks sampled to estimate the fallback's size, and their size.
 const ESTIMATE_BLOCKS: usize = 2;
@@ -180,9 +188,11 @@ pub fn compress(
     })?;
     let fallback = measured.expect("the scope waits for its task")?;
     let fallback_estimate = fallback.size();
-    let promising = best
-        .as_ref()
-        .filter(|c| c.estimate < TRY_MODEL_BELOW * fallback_estimate);
+    let compressible = fallback_estimate < INCOMPRESSIBLE * input.len() as f64;
+    let promising = best.as_ref().filter(|c| {
+        c.estimate < TRY_MODEL_BELOW * fallback_estimate
+            && (compressible || c.estimate < INCOMPRESSIBLE * input.len() as f64)
+    });
     let (mix, known) = match promising {
         Some(best) => sampled_mix(plan.mix, best, coded, detected.row, input.len())?,
         None => (MixPolicy::Never, None),
