@@ -164,9 +164,11 @@ pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
 /// Compresses `input` with a self-trained circuit when that pays, else with the fallback
 /// codec alone. `note` hears progress messages.
 ///
-/// Training and the fallback's measure ([`Fallback`]) are independent, so the measure runs
-/// on the thread pool while this thread trains: zstd -19 is single-threaded and, on a file
-/// of a few hundred KiB, costs about as much as training.
+/// The fallback's measure ([`Fallback`]) runs on a thread of its own while this thread
+/// trains and, when the measure takes longer (zstd -19 is single-threaded: 2 s on DNA of
+/// 2.7 MB), goes on with the circuit's work as if it were promising ([`with_circuit`]):
+/// only the choice between the files waits for the fallback's size, and the output does
+/// not depend on which finished first.
 pub fn compress(
     input: &[u8],
     options: &AutoOptions,
@@ -181,73 +183,149 @@ pub fn compress(
     };
     let coded = residuals.as_deref().unwrap_or(body);
     let give_up = GIVE_UP * zstd_estimate(body, GIVE_UP_ZSTD_LEVEL)?;
-    let mut measured = None;
-    let best = rayon::in_place_scope(|scope| {
-        scope.spawn(|_| measured = Some(Fallback::measure(input, &detected, options)));
-        policy::best_candidate(coded, &detected.widths, &plan, give_up, note)
-    })?;
-    let fallback = measured.expect("the scope waits for its task")?;
-    let fallback_estimate = fallback.size();
-    let compressible = fallback_estimate < INCOMPRESSIBLE * input.len() as f64;
-    let promising = best.as_ref().filter(|c| {
-        c.estimate < TRY_MODEL_BELOW * fallback_estimate
-            && (compressible || c.estimate < INCOMPRESSIBLE * input.len() as f64)
-    });
-    let (mix, known) = match promising {
-        Some(best) => sampled_mix(plan.mix, best, coded, detected.row, input.len())?,
-        None => (MixPolicy::Never, None),
+    let job = Job {
+        input,
+        detected: &detected,
+        coded,
+        transform,
+        mix: plan.mix,
+        options,
     };
-    // Without pcmix the circuit must promise to win on its own estimate.
-    let promising =
-        promising.filter(|c| mix != MixPolicy::Never || c.estimate < PROMISE * fallback_estimate);
-    let staged = match promising {
-        Some(best) => {
-            note(format!(
-                "coding with the circuit (record size {}, {} hidden states)",
-                best.record_size,
-                best.circuit.hidden()
-            ));
-            let coding = Coding {
-                transform,
-                mix,
-                known: known.as_ref(),
-            };
-            Some(ModelContainer::stage(
-                input, &detected, best, &coding, options,
-            )?)
-        }
-        None => None,
-    };
-    if let Some(model) = &staged {
-        let quick = model.finish(QUICK_ZSTD_LEVEL)?;
-        if quick.packed.len() as f64 <= PROMISE * fallback_estimate && all_pc(&quick.packed)? {
-            return Ok(Outcome {
-                fallback_bytes: fallback.made().map(|f| f.packed.len()),
-                ..quick
-            });
-        }
-    }
-    let fallback = match fallback {
-        Fallback::Made(made) => made,
-        Fallback::Estimated(_) => {
-            note("compressing with the fallback codec".into());
-            without_model(input, &detected, options)?
-        }
-    };
-    match staged {
-        Some(model) => {
-            let full = model.finish(FALLBACK_ZSTD_LEVEL)?;
-            Ok(if full.packed.len() < fallback.packed.len() {
-                Outcome {
-                    fallback_bytes: Some(fallback.packed.len()),
-                    ..full
+    let incompressible = INCOMPRESSIBLE * input.len() as f64;
+    std::thread::scope(|scope| {
+        let measure = scope.spawn(|| Fallback::measure(input, &detected, options));
+        let best = policy::best_candidate(coded, &detected.widths, &plan, give_up, note)?;
+        // Not done early for a circuit that gave up or learnt nothing: it seldom passes.
+        let early = match best.as_ref() {
+            Some(c) if c.estimate <= give_up && c.estimate < incompressible => {
+                match measure.is_finished() {
+                    true => None,
+                    false => with_circuit(c, &job, None, note)?,
                 }
-            } else {
-                fallback
-            })
-        }
-        None => Ok(fallback),
+            }
+            _ => None,
+        };
+        let fallback = measure
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let fallback_estimate = fallback.size();
+        let compressible = fallback_estimate < incompressible;
+        let promising = best.as_ref().filter(|c| {
+            c.estimate < TRY_MODEL_BELOW * fallback_estimate
+                && (compressible || c.estimate < incompressible)
+        });
+        let promise = PROMISE * fallback_estimate;
+        let circuited = match (promising, early) {
+            (None, _) => None,
+            (Some(c), Some(early)) => Some(early).filter(|e| e.keeps(c, promise)),
+            (Some(c), None) => with_circuit(c, &job, Some(promise), note)?,
+        };
+        let circuited = match circuited {
+            Some(c) if c.all_pc && c.quick.packed.len() as f64 <= promise => {
+                return Ok(Outcome {
+                    fallback_bytes: fallback.made().map(|f| f.packed.len()),
+                    ..c.quick
+                });
+            }
+            other => other,
+        };
+        let fallback = match fallback {
+            Fallback::Made(made) => made,
+            Fallback::Estimated(_) => {
+                note("compressing with the fallback codec".into());
+                without_model(input, &detected, options)?
+            }
+        };
+        let Some(circuited) = circuited else {
+            return Ok(fallback);
+        };
+        let full = match circuited.full {
+            Some(full) => full,
+            None => circuited.model.finish(FALLBACK_ZSTD_LEVEL)?,
+        };
+        Ok(if full.packed.len() < fallback.packed.len() {
+            Outcome {
+                fallback_bytes: Some(fallback.packed.len()),
+                ..full
+            }
+        } else {
+            fallback
+        })
+    })
+}
+
+/// What the circuit's work needs besides the candidate.
+struct Job<'a> {
+    input: &'a [u8],
+    detected: &'a Detected,
+    /// The records as coded (residuals when there is a transform).
+    coded: &'a [u8],
+    transform: Option<Transform>,
+    /// The level's pcmix policy.
+    mix: MixPolicy,
+    options: &'a AutoOptions,
+}
+
+/// The circuit's files: staged, finished at the quick zstd level and, when a chunk of that
+/// went to zstd, at the fallback's.
+struct Circuited<'a> {
+    model: ModelContainer<'a>,
+    /// The pcmix policy the sample chose.
+    mix: MixPolicy,
+    quick: Outcome,
+    /// Every chunk of `quick` is coded by the circuit.
+    all_pc: bool,
+    /// The container at the fallback's zstd level, made when `all_pc` is false: `quick`
+    /// cannot be the result then.
+    full: Option<Outcome>,
+}
+
+impl Circuited<'_> {
+    /// Whether the circuit `c` is kept: without pcmix it must promise to win on its own
+    /// estimate (below `promise` bytes).
+    fn keeps(&self, c: &policy::Candidate, promise: f64) -> bool {
+        self.mix != MixPolicy::Never || c.estimate < promise
     }
+}
+
+/// The sample chooses the pcmix policy ([`sampled_mix`]), then the circuit's files are made
+/// ([`Circuited`]), unless pcmix is not kept and `best`'s estimate is not below `promise`
+/// bytes. `promise` is `None` while the fallback is measured: the files are then made in
+/// case the circuit is kept, which the caller decides once the fallback's size is known.
+fn with_circuit<'a>(
+    best: &'a policy::Candidate,
+    job: &Job<'a>,
+    promise: Option<f64>,
+    note: &mut dyn FnMut(String),
+) -> Result<Option<Circuited<'a>>> {
+    let (mix, known) = sampled_mix(job.mix, best, job.coded, job.detected.row, job.input.len())?;
+    if mix == MixPolicy::Never && promise.is_some_and(|p| best.estimate >= p) {
+        return Ok(None);
+    }
+    note(format!(
+        "coding with the circuit (record size {}, {} hidden states)",
+        best.record_size,
+        best.circuit.hidden()
+    ));
+    let coding = Coding {
+        transform: job.transform,
+        mix,
+        known: known.as_ref(),
+    };
+    let model = ModelContainer::stage(job.input, job.detected, best, &coding, job.options)?;
+    let quick = model.finish(QUICK_ZSTD_LEVEL)?;
+    let all_pc = all_pc(&quick.packed)?;
+    let full = match all_pc {
+        true => None,
+        false => Some(model.finish(FALLBACK_ZSTD_LEVEL)?),
+    };
+    Ok(Some(Circuited {
+        model,
+        mix,
+        quick,
+        all_pc,
+        full,
+    }))
 }
 
 /// What is known of the fallback's size before the circuit is tried.
