@@ -23,8 +23,8 @@
 //!    the result. Otherwise the file is
 //!    compressed without a model (every chunk zstd -19 or stored) and, when the circuit was
 //!    promising, again with it at zstd -19 (only zstd runs again: the circuit's payloads
-//!    of the quick pass are kept, and so are those of the pcmix sample when it is the
-//!    file's only chunk), and the smaller file is kept. So pcz loses to
+//!    of the quick pass are kept, and so are those of the pcmix sample, one of the
+//!    chunks), and the smaller file is kept. So pcz loses to
 //!    its fallback only if the circuit beat zstd on every chunk and the sampled estimate
 //!    of the fallback was more than 3% too high.
 
@@ -524,11 +524,11 @@ fn order0_bits(bytes: impl Iterator<Item = u8>) -> f64 {
     n * n.max(1.0).log2() - spread
 }
 
-/// The level's pcmix `policy`, tried on one chunk's worth of records from the middle of
-/// `coded`: [`MixPolicy::Never`] when pcmix does not save enough there, so that its
-/// encoder (several times slower than the circuit alone on small circuits) does not run on
-/// the rest of a file where it would not be kept. Also returns the sample's coding, which
-/// the container reuses when the sample is a whole chunk (a file of one chunk).
+/// The level's pcmix `policy`, tried on the chunk of `coded` nearest its middle:
+/// [`MixPolicy::Never`] when pcmix does not save enough there, so that its encoder (several
+/// times slower than the circuit alone on small circuits) does not run on the rest of a
+/// file where it would not be kept. Also returns the sample's coding, which the container
+/// reuses for that chunk instead of coding it again.
 fn sampled_mix<'c>(
     policy: MixPolicy,
     best: &policy::Candidate,
@@ -542,7 +542,8 @@ fn sampled_mix<'c>(
     let d = best.record_size;
     let records = coded.len() / d;
     let n = (chunk_bytes(input_len) / d).clamp(1, records.max(1));
-    let start = (records.saturating_sub(n) / 2) * d;
+    // The container's chunks are `n` records each from the start.
+    let start = (records.saturating_sub(n) / 2 + n / 2) / n * n * d;
     let sample = &coded[start..(start + n * d).min(records * d)];
     let (quantized, _) = container::compact::encode(&best.circuit, best.quantization)?;
     let codec = PcMixCodec::new(&quantized);
