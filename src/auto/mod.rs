@@ -298,6 +298,9 @@ fn with_circuit<'a>(
     promise: Option<f64>,
     note: &mut dyn FnMut(String),
 ) -> Result<Option<Circuited<'a>>> {
+    if job.mix != MixPolicy::Never {
+        note("trying pcmix on one chunk".into());
+    }
     let (mix, known) = sampled_mix(job.mix, best, job.coded, job.detected.row, job.input.len())?;
     if mix == MixPolicy::Never && promise.is_some_and(|p| best.estimate >= p) {
         return Ok(None);
@@ -542,8 +545,7 @@ fn sampled_mix<'c>(
     let d = best.record_size;
     let records = coded.len() / d;
     let n = (chunk_bytes(input_len) / d).clamp(1, records.max(1));
-    // The container's chunks are `n` records each from the start.
-    let start = (records.saturating_sub(n) / 2 + n / 2) / n * n * d;
+    let start = middle_chunk(records, n) * d;
     let sample = &coded[start..(start + n * d).min(records * d)];
     let (quantized, _) = container::compact::encode(&best.circuit, best.quantization)?;
     let codec = PcMixCodec::new(&quantized);
@@ -561,6 +563,12 @@ fn sampled_mix<'c>(
         mix,
     };
     Ok((policy, Some(known)))
+}
+
+/// The first record of the chunk nearest the middle of `records` records cut in chunks of
+/// `n` (as the container cuts them), a whole chunk when there is one.
+fn middle_chunk(records: usize, n: usize) -> usize {
+    (records.saturating_sub(n) / 2 + n / 2) / n * n
 }
 
 /// Bytes of records per chunk for an input of `len` bytes (whatever the thread count, so
@@ -612,6 +620,21 @@ mod tests {
         let rgb: Vec<u8> = smooth.iter().flat_map(|&v| [v, v, v]).collect();
         let both = [false, true].map(|g| Transform::med(32, 3, g).unwrap());
         assert_eq!(best_transform(&both, &rgb).map(|b| b.0), Some(both[1]));
+    }
+
+    #[test]
+    fn the_sample_is_a_whole_chunk_near_the_middle() {
+        assert_eq!(middle_chunk(5, 10), 0, "fewer records than a chunk");
+        assert_eq!(middle_chunk(10, 10), 0);
+        assert_eq!(middle_chunk(19, 10), 0, "the second chunk is not whole");
+        assert_eq!(middle_chunk(30, 10), 10);
+        assert_eq!(middle_chunk(45, 10), 20);
+        for records in 10..200 {
+            let start = middle_chunk(records, 10);
+            assert_eq!(start % 10, 0);
+            assert!(start + 10 <= records);
+            assert!(start.abs_diff(records / 2) <= 10);
+        }
     }
 
     #[test]
