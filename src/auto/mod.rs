@@ -15,15 +15,16 @@
 //!    [`TRY_MODEL_BELOW`] times the fallback's (the model-less file itself for inputs up to
 //!    the sampled blocks' size and plain bytes up to 4 MiB, else zstd -19 on sampled
 //!    blocks, extrapolated; measured while training runs): the `pcmix` codec, which the
-//!    estimate does not see, often gains the rest. Training stops early when a candidate
+//!    estimate does not see, often gains the rest; nor is it tried on incompressible input
+//!    ([`INCOMPRESSIBLE`]). Training stops early when a candidate
 //!    is far above a fast zstd level's estimate. Then a quick pass codes each chunk with
 //!    the smallest of pc, pcmix, zstd at a fast level, or stored; if the circuit won every
 //!    chunk and kept its promise ([`PROMISE`] times the fallback's estimate), that file is
 //!    the result. Otherwise the file is
 //!    compressed without a model (every chunk zstd -19 or stored) and, when the circuit was
 //!    promising, again with it at zstd -19 (only zstd runs again: the circuit's payloads
-//!    of the quick pass are kept, and so are those of the pcmix sample when it is the
-//!    file's only chunk), and the smaller file is kept. So pcz loses to
+//!    of the quick pass are kept, and so are those of the pcmix sample, one of the
+//!    chunks), and the smaller file is kept. So pcz loses to
 //!    its fallback only if the circuit beat zstd on every chunk and the sampled estimate
 //!    of the fallback was more than 3% too high.
 
@@ -62,6 +63,13 @@ const GIVE_UP_ZSTD_LEVEL: i32 = 3;
 /// (record = one 28-pixel row, 4 hidden states) the estimate is 1.78 bits per byte, 23%
 /// above the fallback's, and pcmix codes 1.30, 10% below the fallback.
 const TRY_MODEL_BELOW: f64 = 1.3;
+
+/// The circuit is not tried when neither its estimate nor the fallback's is below this
+/// fraction of the input's size: the input is already compressed (a PNG's deflate stream:
+/// both estimates are about its size), context models find nothing either, and the pcmix
+/// sample alone would cost as much as training (0.2 to 0.4 s on each PNG of the data, for
+/// the fallback's file in the end).
+const INCOMPRESSIBLE: f64 = 0.99;
 
 /// Blocks sampled to estimate the fallback's size, and their size.
 const ESTIMATE_BLOCKS: usize = 2;
@@ -156,9 +164,11 @@ pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
 /// Compresses `input` with a self-trained circuit when that pays, else with the fallback
 /// codec alone. `note` hears progress messages.
 ///
-/// Training and the fallback's measure ([`Fallback`]) are independent, so the measure runs
-/// on the thread pool while this thread trains: zstd -19 is single-threaded and, on a file
-/// of a few hundred KiB, costs about as much as training.
+/// The fallback's measure ([`Fallback`]) runs on a thread of its own while this thread
+/// trains and, when the measure takes longer (zstd -19 is single-threaded: 2 s on DNA of
+/// 2.7 MB), goes on with the circuit's work as if it were promising ([`with_circuit`]):
+/// only the choice between the files waits for the fallback's size, and the output does
+/// not depend on which finished first.
 pub fn compress(
     input: &[u8],
     options: &AutoOptions,
@@ -173,71 +183,152 @@ pub fn compress(
     };
     let coded = residuals.as_deref().unwrap_or(body);
     let give_up = GIVE_UP * zstd_estimate(body, GIVE_UP_ZSTD_LEVEL)?;
-    let mut measured = None;
-    let best = rayon::in_place_scope(|scope| {
-        scope.spawn(|_| measured = Some(Fallback::measure(input, &detected, options)));
-        policy::best_candidate(coded, &detected.widths, &plan, give_up, note)
-    })?;
-    let fallback = measured.expect("the scope waits for its task")?;
-    let fallback_estimate = fallback.size();
-    let promising = best
-        .as_ref()
-        .filter(|c| c.estimate < TRY_MODEL_BELOW * fallback_estimate);
-    let (mix, known) = match promising {
-        Some(best) => sampled_mix(plan.mix, best, coded, detected.row, input.len())?,
-        None => (MixPolicy::Never, None),
+    let job = Job {
+        input,
+        detected: &detected,
+        coded,
+        transform,
+        mix: plan.mix,
+        options,
     };
-    // Without pcmix the circuit must promise to win on its own estimate.
-    let promising =
-        promising.filter(|c| mix != MixPolicy::Never || c.estimate < PROMISE * fallback_estimate);
-    let staged = match promising {
-        Some(best) => {
-            note(format!(
-                "coding with the circuit (record size {}, {} hidden states)",
-                best.record_size,
-                best.circuit.hidden()
-            ));
-            let coding = Coding {
-                transform,
-                mix,
-                known: known.as_ref(),
-            };
-            Some(ModelContainer::stage(
-                input, &detected, best, &coding, options,
-            )?)
-        }
-        None => None,
-    };
-    if let Some(model) = &staged {
-        let quick = model.finish(QUICK_ZSTD_LEVEL)?;
-        if quick.packed.len() as f64 <= PROMISE * fallback_estimate && all_pc(&quick.packed)? {
-            return Ok(Outcome {
-                fallback_bytes: fallback.made().map(|f| f.packed.len()),
-                ..quick
-            });
-        }
-    }
-    let fallback = match fallback {
-        Fallback::Made(made) => made,
-        Fallback::Estimated(_) => {
-            note("compressing with the fallback codec".into());
-            without_model(input, &detected, options)?
-        }
-    };
-    match staged {
-        Some(model) => {
-            let full = model.finish(FALLBACK_ZSTD_LEVEL)?;
-            Ok(if full.packed.len() < fallback.packed.len() {
-                Outcome {
-                    fallback_bytes: Some(fallback.packed.len()),
-                    ..full
+    let incompressible = INCOMPRESSIBLE * input.len() as f64;
+    std::thread::scope(|scope| {
+        let measure = scope.spawn(|| Fallback::measure(input, &detected, options));
+        let best = policy::best_candidate(coded, &detected.widths, &plan, give_up, note)?;
+        // Not done early for a circuit that gave up or learnt nothing: it seldom passes.
+        let early = match best.as_ref() {
+            Some(c) if c.estimate <= give_up && c.estimate < incompressible => {
+                match measure.is_finished() {
+                    true => None,
+                    false => with_circuit(c, &job, None, note)?,
                 }
-            } else {
-                fallback
-            })
-        }
-        None => Ok(fallback),
+            }
+            _ => None,
+        };
+        let fallback = measure
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let fallback_estimate = fallback.size();
+        let compressible = fallback_estimate < incompressible;
+        let promising = best.as_ref().filter(|c| {
+            c.estimate < TRY_MODEL_BELOW * fallback_estimate
+                && (compressible || c.estimate < incompressible)
+        });
+        let promise = PROMISE * fallback_estimate;
+        let circuited = match (promising, early) {
+            (None, _) => None,
+            (Some(c), Some(early)) => Some(early).filter(|e| e.keeps(c, promise)),
+            (Some(c), None) => with_circuit(c, &job, Some(promise), note)?,
+        };
+        let circuited = match circuited {
+            Some(c) if c.all_pc && c.quick.packed.len() as f64 <= promise => {
+                return Ok(Outcome {
+                    fallback_bytes: fallback.made().map(|f| f.packed.len()),
+                    ..c.quick
+                });
+            }
+            other => other,
+        };
+        let fallback = match fallback {
+            Fallback::Made(made) => made,
+            Fallback::Estimated(_) => {
+                note("compressing with the fallback codec".into());
+                without_model(input, &detected, options)?
+            }
+        };
+        let Some(circuited) = circuited else {
+            return Ok(fallback);
+        };
+        let full = match circuited.full {
+            Some(full) => full,
+            None => circuited.model.finish(FALLBACK_ZSTD_LEVEL)?,
+        };
+        Ok(if full.packed.len() < fallback.packed.len() {
+            Outcome {
+                fallback_bytes: Some(fallback.packed.len()),
+                ..full
+            }
+        } else {
+            fallback
+        })
+    })
+}
+
+/// What the circuit's work needs besides the candidate.
+struct Job<'a> {
+    input: &'a [u8],
+    detected: &'a Detected,
+    /// The records as coded (residuals when there is a transform).
+    coded: &'a [u8],
+    transform: Option<Transform>,
+    /// The level's pcmix policy.
+    mix: MixPolicy,
+    options: &'a AutoOptions,
+}
+
+/// The circuit's files: staged, finished at the quick zstd level and, when a chunk of that
+/// went to zstd, at the fallback's.
+struct Circuited<'a> {
+    model: ModelContainer<'a>,
+    /// The pcmix policy the sample chose.
+    mix: MixPolicy,
+    quick: Outcome,
+    /// Every chunk of `quick` is coded by the circuit.
+    all_pc: bool,
+    /// The container at the fallback's zstd level, made when `all_pc` is false: `quick`
+    /// cannot be the result then.
+    full: Option<Outcome>,
+}
+
+impl Circuited<'_> {
+    /// Whether the circuit `c` is kept: without pcmix it must promise to win on its own
+    /// estimate (below `promise` bytes).
+    fn keeps(&self, c: &policy::Candidate, promise: f64) -> bool {
+        self.mix != MixPolicy::Never || c.estimate < promise
     }
+}
+
+/// The sample chooses the pcmix policy ([`sampled_mix`]), then the circuit's files are made
+/// ([`Circuited`]), unless pcmix is not kept and `best`'s estimate is not below `promise`
+/// bytes. `promise` is `None` while the fallback is measured: the files are then made in
+/// case the circuit is kept, which the caller decides once the fallback's size is known.
+fn with_circuit<'a>(
+    best: &'a policy::Candidate,
+    job: &Job<'a>,
+    promise: Option<f64>,
+    note: &mut dyn FnMut(String),
+) -> Result<Option<Circuited<'a>>> {
+    if job.mix != MixPolicy::Never {
+        note("trying pcmix on one chunk".into());
+    }
+    let (mix, known) = sampled_mix(job.mix, best, job.coded, job.detected.row, job.input.len())?;
+    if mix == MixPolicy::Never && promise.is_some_and(|p| best.estimate >= p) {
+        return Ok(None);
+    }
+    note(format!(
+        "coding with the circuit (record size {}, {} hidden states)",
+        best.record_size,
+        best.circuit.hidden()
+    ));
+    let coding = Coding {
+        transform: job.transform,
+        mix,
+        known: known.as_ref(),
+    };
+    let model = ModelContainer::stage(job.input, job.detected, best, &coding, job.options)?;
+    let quick = model.finish(QUICK_ZSTD_LEVEL)?;
+    let all_pc = all_pc(&quick.packed)?;
+    let full = match all_pc {
+        true => None,
+        false => Some(model.finish(FALLBACK_ZSTD_LEVEL)?),
+    };
+    Ok(Some(Circuited {
+        model,
+        mix,
+        quick,
+        all_pc,
+        full,
+    }))
 }
 
 /// What is known of the fallback's size before the circuit is tried.
@@ -436,11 +527,11 @@ fn order0_bits(bytes: impl Iterator<Item = u8>) -> f64 {
     n * n.max(1.0).log2() - spread
 }
 
-/// The level's pcmix `policy`, tried on one chunk's worth of records from the middle of
-/// `coded`: [`MixPolicy::Never`] when pcmix does not save enough there, so that its
-/// encoder (several times slower than the circuit alone on small circuits) does not run on
-/// the rest of a file where it would not be kept. Also returns the sample's coding, which
-/// the container reuses when the sample is a whole chunk (a file of one chunk).
+/// The level's pcmix `policy`, tried on the chunk of `coded` nearest its middle:
+/// [`MixPolicy::Never`] when pcmix does not save enough there, so that its encoder (several
+/// times slower than the circuit alone on small circuits) does not run on the rest of a
+/// file where it would not be kept. Also returns the sample's coding, which the container
+/// reuses for that chunk instead of coding it again.
 fn sampled_mix<'c>(
     policy: MixPolicy,
     best: &policy::Candidate,
@@ -454,7 +545,7 @@ fn sampled_mix<'c>(
     let d = best.record_size;
     let records = coded.len() / d;
     let n = (chunk_bytes(input_len) / d).clamp(1, records.max(1));
-    let start = (records.saturating_sub(n) / 2) * d;
+    let start = middle_chunk(records, n) * d;
     let sample = &coded[start..(start + n * d).min(records * d)];
     let (quantized, _) = container::compact::encode(&best.circuit, best.quantization)?;
     let codec = PcMixCodec::new(&quantized);
@@ -472,6 +563,12 @@ fn sampled_mix<'c>(
         mix,
     };
     Ok((policy, Some(known)))
+}
+
+/// The first record of the chunk nearest the middle of `records` records cut in chunks of
+/// `n` (as the container cuts them), a whole chunk when there is one.
+fn middle_chunk(records: usize, n: usize) -> usize {
+    (records.saturating_sub(n) / 2 + n / 2) / n * n
 }
 
 /// Bytes of records per chunk for an input of `len` bytes (whatever the thread count, so
@@ -523,6 +620,21 @@ mod tests {
         let rgb: Vec<u8> = smooth.iter().flat_map(|&v| [v, v, v]).collect();
         let both = [false, true].map(|g| Transform::med(32, 3, g).unwrap());
         assert_eq!(best_transform(&both, &rgb).map(|b| b.0), Some(both[1]));
+    }
+
+    #[test]
+    fn the_sample_is_a_whole_chunk_near_the_middle() {
+        assert_eq!(middle_chunk(5, 10), 0, "fewer records than a chunk");
+        assert_eq!(middle_chunk(10, 10), 0);
+        assert_eq!(middle_chunk(19, 10), 0, "the second chunk is not whole");
+        assert_eq!(middle_chunk(30, 10), 10);
+        assert_eq!(middle_chunk(45, 10), 20);
+        for records in 10..200 {
+            let start = middle_chunk(records, 10);
+            assert_eq!(start % 10, 0);
+            assert!(start + 10 <= records);
+            assert!(start.abs_diff(records / 2) <= 10);
+        }
     }
 
     #[test]

@@ -93,9 +93,8 @@ pub fn compress(input: &[u8], options: &CompressOptions<'_>) -> Result<Vec<u8>> 
 
 /// One chunk's circuit coding made beforehand: `(pc, pcmix)` =
 /// [`PcMixCodec::encode_chunk`] of `records` with the container's circuit and row stride.
-/// Self-training codes a sample chunk to choose the mix policy; on a file of one chunk
-/// the sample is that chunk, and [`Staged::new`] takes its payloads instead of coding it
-/// again.
+/// Self-training codes one of the file's chunks to choose the mix policy, and
+/// [`Staged::new`] takes its payloads instead of coding it again.
 #[derive(Debug, Clone)]
 pub struct KnownChunk<'k> {
     /// The records as coded (residuals when there is a transform).
