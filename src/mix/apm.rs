@@ -36,6 +36,7 @@ impl Apm {
     }
 
     /// The refined probability (units of 2^-16) of logit `d` in context `ctx`.
+    #[inline]
     pub fn refine(&mut self, d: i32, ctx: usize) -> i32 {
         let x = d.clamp(-LOGIT_LIMIT, LOGIT_LIMIT - 1) + LOGIT_LIMIT;
         let (i, f) = ((x / STEP) as usize, x % STEP);
@@ -47,6 +48,7 @@ impl Apm {
     }
 
     /// Moves the bucket nearest to the last refined logit toward `bit`.
+    #[inline]
     pub fn update(&mut self, bit: bool) {
         let target = i32::from(bit) << 20;
         let p = self.entry(self.index);
@@ -54,6 +56,7 @@ impl Apm {
     }
 
     /// The entry at `index` (its stored offset plus its bucket's initial value).
+    #[inline]
     fn entry(&self, index: usize) -> i32 {
         self.p[index] + self.initial[index % BUCKETS]
     }

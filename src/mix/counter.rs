@@ -45,16 +45,19 @@ impl Counters {
     }
 
     /// Index mask: a slot index is any value masked with this.
+    #[inline]
     pub fn mask(&self) -> usize {
         self.slots.len() - 1
     }
 
     /// The probability of a one in slot `i`, in units of 2^-16.
+    #[inline]
     pub fn p(&self, i: usize) -> i32 {
         ((self.slots[i] ^ FRESH) >> (P_BITS + 10 - 16)) as i32
     }
 
     /// Moves slot `i` toward `bit`.
+    #[inline]
     pub fn update(&mut self, i: usize, bit: bool) {
         let s = self.slots[i] ^ FRESH;
         let n = s & 1023;

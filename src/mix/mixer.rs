@@ -35,9 +35,10 @@ impl Mixer {
         }
     }
 
-    /// Sets input `i` (a logit in units of 1/256).
-    pub fn set_input(&mut self, i: usize, logit: i32) {
-        self.inputs[i] = logit;
+    /// The inputs (logits in units of 1/256), to set before [`Mixer::mix`].
+    #[inline]
+    pub fn inputs_mut(&mut self) -> &mut [i32] {
+        &mut self.inputs
     }
 
     /// The mixed probability of a one (units of 2^-16) under weight vector `set`.
@@ -73,8 +74,7 @@ mod tests {
     #[test]
     fn starts_as_its_initial_weights() {
         let mut m = Mixer::new(2, 1, &[WEIGHT_ONE, 0], 4);
-        m.set_input(0, 512);
-        m.set_input(1, -3000);
+        m.inputs_mut().copy_from_slice(&[512, -3000]);
         assert_eq!(m.mix(0), squash(512));
     }
 
@@ -83,13 +83,12 @@ mod tests {
         let mut m = Mixer::new(2, 1, &[0, 0], 512);
         for i in 0..3000 {
             let bit = i % 3 != 0;
-            m.set_input(0, if bit { 600 } else { -600 });
-            m.set_input(1, 300);
+            m.inputs_mut()
+                .copy_from_slice(&[if bit { 600 } else { -600 }, 300]);
             m.mix(0);
             m.update(bit);
         }
-        m.set_input(0, 600);
-        m.set_input(1, 300);
+        m.inputs_mut().copy_from_slice(&[600, 300]);
         assert!(m.mix(0) > 60000);
     }
 }

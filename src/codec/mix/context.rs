@@ -57,28 +57,56 @@ pub fn tables(dims: usize, values: usize, binarization: Binarization) -> Vec<Cou
     t
 }
 
-/// The slot of table `t` for context `h` at tree node `node` (0: the mode decision).
+/// Where a decision at one tree node (0: the mode decision) puts each table's context `h`:
+/// computed once per decision, then applied to every table.
 ///
-/// With [`Binarization::Msb`] a hashed table hashes every node apart. With
-/// [`Binarization::ModeFirst`] it groups them in runs of 16 slots (one 64-byte cache
-/// line), so a value touches at most two lines per table instead of up to nine: the mode
-/// decision and tree depths 0 to 3 share the line of `h`; depths 4 to 7 share the line of
-/// `h` and their depth-4 ancestor (16..=31), at their node number within that subtree.
-pub fn slot(binarization: Binarization, t: usize, h: u32, node: usize, mask: usize) -> usize {
-    let node = node as u32;
-    let i = if t < DIRECT {
-        h << 8 | node
-    } else if binarization == Binarization::Msb {
-        h.wrapping_add(node.wrapping_mul(0x9E37_79B1))
-    } else if node < 16 {
-        h << 4 | node
-    } else {
-        let below = 31 - node.leading_zeros() - 4;
-        let top = node >> below;
-        let within = node - (top << below) + (1 << below);
-        h.wrapping_add(top.wrapping_mul(0x9E37_79B1)) << 4 | within
-    };
-    i as usize & mask
+/// A direct table's slot is `h << 8 | node`. With [`Binarization::Msb`] a hashed table
+/// hashes every node apart. With [`Binarization::ModeFirst`] it groups them in runs of 16
+/// slots (one 64-byte cache line), so a value touches at most two lines per table instead
+/// of up to nine: the mode decision and tree depths 0 to 3 share the line of `h`; depths 4
+/// to 7 share the line of `h` and their depth-4 ancestor (16..=31), at their node number
+/// within that subtree.
+#[derive(Clone, Copy)]
+pub struct NodeKey {
+    node: u32,
+    /// A hashed table's slot is `(h + add) << shift | low`.
+    add: u32,
+    shift: u32,
+    low: u32,
+}
+
+impl NodeKey {
+    pub fn new(binarization: Binarization, node: usize) -> Self {
+        let node = node as u32;
+        let (add, shift, low) = if binarization == Binarization::Msb {
+            (node.wrapping_mul(0x9E37_79B1), 0, 0)
+        } else if node < 16 {
+            (0, 4, node)
+        } else {
+            let below = 31 - node.leading_zeros() - 4;
+            let top = node >> below;
+            let within = node - (top << below) + (1 << below);
+            (top.wrapping_mul(0x9E37_79B1), 4, within)
+        };
+        NodeKey {
+            node,
+            add,
+            shift,
+            low,
+        }
+    }
+
+    /// The slot of direct table context `h` (of a table with index mask `mask`).
+    #[inline]
+    pub fn direct(self, h: u32, mask: usize) -> usize {
+        (h << 8 | self.node) as usize & mask
+    }
+
+    /// The slot of hashed table context `h` (of a table with index mask `mask`).
+    #[inline]
+    pub fn hashed(self, h: u32, mask: usize) -> usize {
+        (h.wrapping_add(self.add) << self.shift | self.low) as usize & mask
+    }
 }
 
 /// The multiplicative hash of the format (Fibonacci hashing, then a xor-shift).

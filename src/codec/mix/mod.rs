@@ -190,11 +190,17 @@ impl<'a> ChunkModel<'a> {
         io: &mut impl BitIo,
     ) -> Result<bool> {
         let pc = logit(ones, total);
-        self.mixer.set_input(0, pc);
-        for (t, table) in self.tables.iter().enumerate() {
-            let slot = context::slot(self.binarization, t, hashes.tables[t], node, table.mask());
-            self.slots[t] = slot;
-            self.mixer.set_input(1 + t, stretch(table.p(slot)));
+        let key = context::NodeKey::new(self.binarization, node);
+        let inputs = self.mixer.inputs_mut();
+        inputs[0] = pc;
+        let lanes = (self.tables.iter().zip(&hashes.tables))
+            .zip(self.slots.iter_mut().zip(&mut inputs[1..]));
+        for (t, ((table, &h), (slot, input))) in lanes.enumerate() {
+            *slot = match t < context::DIRECT {
+                true => key.direct(h, table.mask()),
+                false => key.hashed(h, table.mask()),
+            };
+            *input = stretch(table.p(*slot));
         }
         let depth = match node {
             MODE_NODE => 8,
@@ -211,8 +217,8 @@ impl<'a> ChunkModel<'a> {
         self.mixer.update(bit);
         self.apm_node.update(bit);
         self.apm_spatial.update(bit);
-        for (t, table) in self.tables.iter_mut().enumerate() {
-            table.update(self.slots[t], bit);
+        for (table, &slot) in self.tables.iter_mut().zip(&self.slots) {
+            table.update(slot, bit);
         }
         Ok(bit)
     }
