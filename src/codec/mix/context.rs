@@ -11,7 +11,7 @@
 //! too sparse to learn from.
 
 use super::{Binarization, PcMixCodec};
-use crate::mix::Counters;
+use crate::mix::COUNT_MAX;
 
 /// Counter tables of the most counters a binarization uses (one mixer input each).
 pub const TABLES: usize = 20;
@@ -20,7 +20,7 @@ pub const TABLES: usize = 20;
 const MSB_TABLES: usize = 12;
 
 /// Counter tables of `binarization`.
-pub fn table_count(binarization: Binarization) -> usize {
+fn table_count(binarization: Binarization) -> usize {
     match binarization {
         Binarization::Msb => MSB_TABLES,
         Binarization::ModeFirst => TABLES,
@@ -37,24 +37,51 @@ fn hash_bits(values: usize) -> u32 {
     (values.max(1).next_power_of_two().trailing_zeros() + 3).clamp(16, 22)
 }
 
-/// The tables of a chunk of `values` values of `dims` per record under `binarization`. A
-/// hashed table's counters stop slowing after 1023 updates (MSB-first) or 127 (mode-first:
-/// its coarse contexts mix more kinds of pixels, and keep adapting).
-pub fn tables(dims: usize, values: usize, binarization: Binarization) -> Vec<Counters> {
-    let pos_bits = (dims * 256).next_power_of_two().trailing_zeros();
-    let mut t = vec![
-        Counters::new(pos_bits, 255),
-        Counters::new(16, 1023),
-        Counters::new(16, 1023),
-    ];
-    // One by one, not cloned: a clone would copy (touch) every page of the fresh table.
-    let limit = match binarization {
-        Binarization::Msb => 1023,
-        Binarization::ModeFirst => 127,
-    };
-    let count = table_count(binarization);
-    t.extend((DIRECT..count).map(|_| Counters::new(hash_bits(values), limit)));
-    t
+/// Where each counter table of a chunk lies in the chunk's one [`crate::mix::Counters`] allocation.
+pub struct Layout {
+    /// Tables in use ([`table_count`]).
+    pub count: usize,
+    /// First slot of each table.
+    pub offsets: [usize; TABLES],
+    /// Index mask of each table (its size minus one: sizes are powers of two).
+    pub masks: [usize; TABLES],
+    /// Updates after which each table's counters stop slowing.
+    pub limits: [u32; TABLES],
+    /// Slots in all.
+    pub len: usize,
+}
+
+impl Layout {
+    /// The tables of a chunk of `values` values of `dims` per record under `binarization`.
+    /// A hashed table's counters stop slowing after 1023 updates (MSB-first) or 127
+    /// (mode-first: its coarse contexts mix more kinds of pixels, and keep adapting).
+    pub fn new(dims: usize, values: usize, binarization: Binarization) -> Self {
+        let pos_bits = (dims * 256).next_power_of_two().trailing_zeros();
+        let limit = match binarization {
+            Binarization::Msb => COUNT_MAX,
+            Binarization::ModeFirst => 127,
+        };
+        let count = table_count(binarization);
+        let mut layout = Layout {
+            count,
+            offsets: [0; TABLES],
+            masks: [0; TABLES],
+            limits: [0; TABLES],
+            len: 0,
+        };
+        for t in 0..count {
+            let (bits, limit) = match t {
+                0 => (pos_bits, 255),
+                1 | 2 => (16, COUNT_MAX),
+                _ => (hash_bits(values), limit),
+            };
+            layout.offsets[t] = layout.len;
+            layout.masks[t] = (1 << bits) - 1;
+            layout.limits[t] = limit;
+            layout.len += 1 << bits;
+        }
+        layout
+    }
 }
 
 /// Where a decision at one tree node (0: the mode decision) puts each table's context `h`:

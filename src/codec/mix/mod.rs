@@ -17,7 +17,7 @@ use crate::circuit::Circuit;
 use crate::coder::{Cdf, Decoder, Encoder, TOTAL};
 use crate::error::{Error, Result};
 use crate::mix::{stretch, Apm, Counters, Mixer, WEIGHT_ONE};
-use context::{Contexts, TABLES};
+use context::{Contexts, Layout, DIRECT, TABLES};
 
 /// Mixer weight sets: 25 buckets of the circuit's logit times 9 decision kinds (the 8
 /// tree depths, then the mode decision of [`Binarization::ModeFirst`]).
@@ -102,29 +102,29 @@ impl BitIo for Decoder {
 /// The adaptive state of one chunk: every chunk starts from this same state.
 struct ChunkModel<'a> {
     contexts: Contexts<'a>,
-    tables: Vec<Counters>,
+    counters: Counters,
+    layout: Layout,
     slots: [usize; TABLES],
     mixer: Mixer,
     apm_node: Apm,
     apm_spatial: Apm,
-    /// Cumulative frequencies of the current value's distribution.
-    cum: Vec<u32>,
     binarization: Binarization,
 }
 
 impl<'a> ChunkModel<'a> {
     fn new(codec: &'a PcMixCodec, n: usize, row: usize, binarization: Binarization) -> Self {
-        let inputs = 1 + context::table_count(binarization);
+        let layout = Layout::new(codec.dims(), n * codec.dims(), binarization);
+        let inputs = 1 + layout.count;
         let mut init = vec![0; inputs];
         init[0] = WEIGHT_ONE;
         ChunkModel {
             contexts: Contexts::new(codec, n, row),
-            tables: context::tables(codec.dims(), n * codec.dims(), binarization),
+            counters: Counters::new(layout.len),
+            layout,
             slots: [0; TABLES],
             mixer: Mixer::new(inputs, MIXER_SETS, &init, binarization.mixer_rate()),
             apm_node: Apm::new(256, APM_RATE),
             apm_spatial: Apm::new(1 << 16, APM_RATE),
-            cum: Vec::with_capacity(257),
             binarization,
         }
     }
@@ -135,14 +135,23 @@ impl<'a> ChunkModel<'a> {
     fn code(&mut self, pos: usize, r: usize, x: u8, cdf: &Cdf, io: &mut impl BitIo) -> Result<u8> {
         let freqs = cdf.frequencies();
         let k = freqs.len();
-        let top = freqs.iter().copied().max().unwrap_or(0);
-        let mode = freqs.iter().position(|&f| f == top).unwrap_or(0);
+        let (mode, top) = cdf.mode();
         let circuit = context::Circuit {
             mode: mode as u32,
             confidence: logit_bucket(logit(top, TOTAL)),
         };
         let hashes = self.contexts.hashes(pos, r, circuit, self.binarization);
+        // Frequency of the values in [from, to) (clipped to the alphabet), the mode left
+        // out once the mode decision has said no.
         let mut skip = None;
+        let range = |skip: Option<usize>, from: usize, to: usize| -> u32 {
+            let (from, to) = (from.min(k), to.min(k));
+            let sum: u32 = freqs[from..to].iter().sum();
+            match skip {
+                Some(m) if (from..to).contains(&m) => sum - freqs[m],
+                _ => sum,
+            }
+        };
         if self.binarization.mode_first(top) {
             let want = usize::from(x) == mode;
             if self.decide(MODE_NODE, &hashes, top, TOTAL, want, io)? {
@@ -151,26 +160,20 @@ impl<'a> ChunkModel<'a> {
             }
             skip = Some(mode);
         }
-        self.cum.clear();
-        self.cum.push(0);
-        let mut c = 0;
-        self.cum.extend(freqs.iter().enumerate().map(|(a, &f)| {
-            c += if skip == Some(a) { 0 } else { f };
-            c
-        }));
         let bits = usize::BITS - (k - 1).leading_zeros();
         let (mut node, mut lo) = (1usize, 0usize);
+        // The frequency under the current node: of [lo, lo + 2 half).
+        let mut total = range(skip, 0, k);
         for b in (0..bits).rev() {
             let half = 1usize << b;
-            let at = |i: usize| self.cum[i.min(k)];
-            let total = at(lo + 2 * half) - at(lo);
-            let ones = at(lo + 2 * half) - at(lo + half);
+            let ones = range(skip, lo + half, lo + 2 * half);
             let bit = if ones == 0 || ones == total {
                 ones != 0
             } else {
                 let want = (usize::from(x) >> b) & 1 == 1;
                 self.decide(node, &hashes, ones, total, want, io)?
             };
+            total = if bit { ones } else { total - ones };
             node = node * 2 + usize::from(bit);
             lo += usize::from(bit) << b;
         }
@@ -191,16 +194,25 @@ impl<'a> ChunkModel<'a> {
     ) -> Result<bool> {
         let pc = logit(ones, total);
         let key = context::NodeKey::new(self.binarization, node);
+        let Layout {
+            count,
+            offsets,
+            masks,
+            ..
+        } = &self.layout;
+        let count = (*count).min(TABLES);
+        for t in 0..count {
+            let (h, mask) = (hashes.tables[t], masks[t]);
+            let within = match t < DIRECT {
+                true => key.direct(h, mask),
+                false => key.hashed(h, mask),
+            };
+            self.slots[t] = offsets[t] + within;
+        }
         let inputs = self.mixer.inputs_mut();
         inputs[0] = pc;
-        let lanes = (self.tables.iter().zip(&hashes.tables))
-            .zip(self.slots.iter_mut().zip(&mut inputs[1..]));
-        for (t, ((table, &h), (slot, input))) in lanes.enumerate() {
-            *slot = match t < context::DIRECT {
-                true => key.direct(h, table.mask()),
-                false => key.hashed(h, table.mask()),
-            };
-            *input = stretch(table.p(*slot));
+        for (input, &slot) in inputs[1..].iter_mut().zip(&self.slots[..count]) {
+            *input = stretch(self.counters.p(slot));
         }
         let depth = match node {
             MODE_NODE => 8,
@@ -217,8 +229,9 @@ impl<'a> ChunkModel<'a> {
         self.mixer.update(bit);
         self.apm_node.update(bit);
         self.apm_spatial.update(bit);
-        for (table, &slot) in self.tables.iter_mut().zip(&self.slots) {
-            table.update(slot, bit);
+        let limits = &self.layout.limits[..count];
+        for (&slot, &limit) in self.slots[..count].iter().zip(limits) {
+            self.counters.update(slot, bit, limit);
         }
         Ok(bit)
     }
