@@ -44,7 +44,7 @@ impl Binarization {
 
     /// Mixer learning rate (units of 2^-22): mode-first's larger inputs set learns a
     /// little faster.
-    fn mixer_rate(self) -> i64 {
+    fn mixer_rate(self) -> i32 {
         match self {
             Binarization::Msb => 32,
             Binarization::ModeFirst => 48,
