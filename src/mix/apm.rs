@@ -38,6 +38,12 @@ impl Apm {
         }
     }
 
+    /// Makes every map the identity again, as [`Apm::new`] left it.
+    pub fn reset(&mut self) {
+        self.p.fill(0);
+        (self.base, self.bucket) = (0, 0);
+    }
+
     /// The refined probability (units of 2^-16) of logit `d` in context `ctx`.
     #[inline]
     pub fn refine(&mut self, d: i32, ctx: usize) -> i32 {

@@ -45,6 +45,12 @@ impl Counters {
         }
     }
 
+    /// Makes this `len` fresh slots, in the memory it already has if that is enough.
+    pub fn reset(&mut self, len: usize) {
+        self.slots.clear();
+        self.slots.resize(len, 0);
+    }
+
     /// The probability of a one in slot `i`, in units of 2^-16.
     #[inline]
     pub fn p(&self, i: usize) -> i32 {

@@ -18,6 +18,7 @@ use crate::coder::{Cdf, Decoder, Encoder, TOTAL};
 use crate::error::{Error, Result};
 use crate::mix::{stretch, Apm, Counters, Mixer, WEIGHT_ONE};
 use context::{Contexts, Layout, DIRECT, TABLES};
+use std::sync::Mutex;
 
 /// Mixer weight sets: 25 buckets of the circuit's logit times 9 decision kinds (the 8
 /// tree depths, then the mode decision of [`Binarization::ModeFirst`]).
@@ -99,6 +100,34 @@ impl BitIo for Decoder {
     }
 }
 
+/// The large tables of a chunk model (over 100 MB for an MNIST chunk), kept by a worker
+/// from one chunk to the next: clearing them again is several times cheaper than the
+/// page faults and unmapping of fresh memory for every chunk.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    counters: Option<Counters>,
+    apm: Option<Apm>,
+}
+
+/// The [`Scratch`] of every worker of a parallel loop over chunks: a chunk borrows one
+/// (a fresh one if all are in use) and gives it back, so the loop holds one per worker.
+/// (Rayon's `map_init` makes one per split of the work, several per worker.)
+#[derive(Debug, Default)]
+pub struct ScratchPool(Mutex<Vec<Scratch>>);
+
+impl ScratchPool {
+    /// Runs `f` with a scratch of the pool.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
+        let spare = self.0.lock().ok().and_then(|mut spares| spares.pop());
+        let mut scratch = spare.unwrap_or_default();
+        let result = f(&mut scratch);
+        if let Ok(mut spares) = self.0.lock() {
+            spares.push(scratch);
+        }
+        result
+    }
+}
+
 /// The adaptive state of one chunk: every chunk starts from this same state.
 struct ChunkModel<'a> {
     contexts: Contexts<'a>,
@@ -112,21 +141,48 @@ struct ChunkModel<'a> {
 }
 
 impl<'a> ChunkModel<'a> {
-    fn new(codec: &'a PcMixCodec, n: usize, row: usize, binarization: Binarization) -> Self {
+    /// The starting state of a chunk of `n` records, in `scratch`'s memory if it has some.
+    fn new(
+        codec: &'a PcMixCodec,
+        n: usize,
+        row: usize,
+        binarization: Binarization,
+        scratch: &mut Scratch,
+    ) -> Self {
         let layout = Layout::new(codec.dims(), n * codec.dims(), binarization);
         let inputs = 1 + layout.count;
         let mut init = vec![0; inputs];
         init[0] = WEIGHT_ONE;
+        let counters = match scratch.counters.take() {
+            Some(mut c) => {
+                c.reset(layout.len);
+                c
+            }
+            None => Counters::new(layout.len),
+        };
+        let apm_spatial = match scratch.apm.take() {
+            Some(mut a) => {
+                a.reset();
+                a
+            }
+            None => Apm::new(1 << 16, APM_RATE),
+        };
         ChunkModel {
             contexts: Contexts::new(codec, n, row),
-            counters: Counters::new(layout.len),
+            counters,
             layout,
             slots: [0; TABLES],
             mixer: Mixer::new(inputs, MIXER_SETS, &init, binarization.mixer_rate()),
             apm_node: Apm::new(256, APM_RATE),
-            apm_spatial: Apm::new(1 << 16, APM_RATE),
+            apm_spatial,
             binarization,
         }
+    }
+
+    /// Gives the model's large tables back to `scratch` for the next chunk.
+    fn recycle(self, scratch: &mut Scratch) {
+        scratch.counters = Some(self.counters);
+        scratch.apm = Some(self.apm_spatial);
     }
 
     /// Codes value `x` (ignored when decoding) of position `pos` of record `r` under the
@@ -281,7 +337,7 @@ impl PcMixCodec {
             return Err(Error::parameter("chunk does not fit the model's alphabet"));
         }
         let n = records.len() / d;
-        let mut model = ChunkModel::new(self, n, row, binarization);
+        let mut model = ChunkModel::new(self, n, row, binarization, &mut Scratch::default());
         let (mut pc, mut mix) = (Encoder::new(), Encoder::new());
         self.pc.sweep(n, |pos, r, cdf| {
             let x = records[r * d + self.pc.vars[pos] as usize];
@@ -306,6 +362,18 @@ impl PcMixCodec {
         n: usize,
         binarization: Binarization,
     ) -> Result<Vec<u8>> {
+        self.decode_chunk_in(payload, n, binarization, &mut Scratch::default())
+    }
+
+    /// [`PcMixCodec::decode_chunk`] in the memory of `scratch`, which a worker passes from
+    /// one chunk to the next.
+    pub fn decode_chunk_in(
+        &self,
+        payload: &[u8],
+        n: usize,
+        binarization: Binarization,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<u8>> {
         let d = self.dims();
         let total = n
             .checked_mul(d)
@@ -321,7 +389,7 @@ impl PcMixCodec {
             ));
         }
         let mut out = vec![0u8; total];
-        let mut model = ChunkModel::new(self, n, row, binarization);
+        let mut model = ChunkModel::new(self, n, row, binarization, scratch);
         let mut decoder = Decoder::new(stream)?;
         self.pc.sweep(n, |pos, r, cdf| {
             let x = match cdf {
@@ -331,6 +399,7 @@ impl PcMixCodec {
             out[r * d + self.pc.vars[pos] as usize] = x;
             Ok(x)
         })?;
+        model.recycle(scratch);
         Ok(out)
     }
 }
