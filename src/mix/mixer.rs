@@ -11,13 +11,13 @@ const WEIGHT_LIMIT: i32 = 64 << 16;
 
 /// A mixer of `n` inputs with `sets` weight vectors.
 ///
-/// Inputs and weight vectors are padded with zeros to a multiple of [`LANES`]: a zero
+/// Inputs and weight vectors are padded with zeros to a multiple of `LANES`: a zero
 /// input adds nothing to a sum and moves no weight, and the vector kernels then run
 /// without a scalar tail.
 #[derive(Debug, Clone)]
 pub struct Mixer {
     n: usize,
-    /// `n` rounded up to a multiple of [`LANES`].
+    /// `n` rounded up to a multiple of `LANES`.
     width: usize,
     weights: Vec<i32>,
     inputs: Vec<i32>,

@@ -331,13 +331,25 @@ impl PcMixCodec {
         row: usize,
         binarization: Binarization,
     ) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.encode_chunk_in(records, row, binarization, &mut Scratch::default())
+    }
+
+    /// [`PcMixCodec::encode_chunk`] in the memory of `scratch`, which a worker passes from
+    /// one chunk to the next.
+    pub fn encode_chunk_in(
+        &self,
+        records: &[u8],
+        row: usize,
+        binarization: Binarization,
+        scratch: &mut Scratch,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
         let d = self.dims();
         let row = row.min(d);
         if !self.pc.accepts(records) {
             return Err(Error::parameter("chunk does not fit the model's alphabet"));
         }
         let n = records.len() / d;
-        let mut model = ChunkModel::new(self, n, row, binarization, &mut Scratch::default());
+        let mut model = ChunkModel::new(self, n, row, binarization, scratch);
         let (mut pc, mut mix) = (Encoder::new(), Encoder::new());
         self.pc.sweep(n, |pos, r, cdf| {
             let x = records[r * d + self.pc.vars[pos] as usize];
@@ -349,6 +361,7 @@ impl PcMixCodec {
                 None => Ok(0),
             }
         })?;
+        model.recycle(scratch);
         let row = u32::try_from(row).expect("a record size fits in u32");
         let mut payload = row.to_le_bytes().to_vec();
         payload.extend_from_slice(&mix.finish());
