@@ -5,6 +5,7 @@
 //!   and [`mix_many`], the same for several weight vectors sharing `rows`;
 //! - [`divide`]: `v /= s`, the renormalisation after every update of a context vector;
 //! - [`frequencies`]: the scaling and truncation step of the quantizer;
+//! - [`dot_i32`] and [`train_i32`]: the integer mixer of `pcmix`, once per coded bit;
 //! - [`product`]: the `f32` matrix products of the training E-step (encoder side only),
 //!   written with AVX2 / AVX-512 intrinsics because LLVM vectorises the register tiles of
 //!   the plain code across the wrong dimension (with gathers and scatters) on AVX-512.
@@ -291,6 +292,63 @@ fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) ->
     }
 }
 
+/// `sum w[i] * x[i]` in `i64` (the `pcmix` mixer's dot product: no sum of its weights
+/// times logits comes near overflowing). Exact in any order, since integer addition is
+/// associative: the vector kernels' lane-wise partial sums give the scalar result.
+pub(crate) fn dot_i32(w: &[i32], x: &[i32]) -> i64 {
+    dot_i32_with(Isa::detect(), w, x)
+}
+
+fn dot_i32_with(isa: Isa, w: &[i32], x: &[i32]) -> i64 {
+    match isa {
+        Isa::Portable => dot_i32_body(w, x),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::dot_i32_avx2(w, x) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::dot_i32_avx512(w, x) },
+    }
+}
+
+#[inline(always)]
+fn dot_i32_body(w: &[i32], x: &[i32]) -> i64 {
+    w.iter()
+        .zip(x)
+        .map(|(&w, &x)| i64::from(w) * i64::from(x))
+        .sum()
+}
+
+/// `w[i] = clamp(w[i] + (x[i] * scale >> 22), -limit, limit)` for every i, in `i64`
+/// (the `pcmix` mixer's training step, `scale` its error times its rate). Each output
+/// depends on its own inputs only, so every width computes the same integers.
+pub(crate) fn train_i32(w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
+    train_i32_with(Isa::detect(), w, x, scale, limit)
+}
+
+fn train_i32_with(isa: Isa, w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
+    match isa {
+        Isa::Portable => train_i32_body(w, x, scale, limit),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::train_i32_avx2(w, x, scale, limit) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::train_i32_avx512(w, x, scale, limit) },
+    }
+}
+
+#[inline(always)]
+fn train_i32_body(w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
+    let limit = i64::from(limit);
+    for (w, &x) in w.iter_mut().zip(x) {
+        let dw = (i64::from(x) * i64::from(scale)) >> 22;
+        *w = (i64::from(*w) + dw).clamp(-limit, limit) as i32;
+    }
+}
+
 /// How the left operand of [`product`] is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Left {
@@ -393,7 +451,28 @@ fn product_narrow<const W: usize>(ops: Operands, c: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{divide_body, mix4, mix_blocked, scale_truncate, Group, Operands, Tally};
+    use super::{dot_i32_body, train_i32_body};
     use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dot_i32_avx2(w: &[i32], x: &[i32]) -> i64 {
+        dot_i32_body(w, x)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn dot_i32_avx512(w: &[i32], x: &[i32]) -> i64 {
+        dot_i32_body(w, x)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn train_i32_avx2(w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
+        train_i32_body(w, x, scale, limit)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn train_i32_avx512(w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
+        train_i32_body(w, x, scale, limit)
+    }
 
     /// [`super::product`] in tiles of 8 rows x 32 columns (two vectors of 16), the last
     /// tile of a row masked down to the width; the remaining rows one at a time.
@@ -807,6 +886,32 @@ mod tests {
                 if valid {
                     assert_eq!(f, want, "{isa:?} {q:?} scale {scale}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn integer_mixer_kernels_match_the_plain_loops() {
+        let mut rng = Rng::new(17);
+        let limit = 64 << 16;
+        for trial in 0..300 {
+            let n = 1 + rng.below(40) as usize;
+            let big = |rng: &mut Rng, m: i64| (rng.below(2 * m as u64 + 1) as i64 - m) as i32;
+            let w: Vec<i32> = (0..n).map(|_| big(&mut rng, limit)).collect();
+            let x: Vec<i32> = (0..n).map(|_| big(&mut rng, 3072)).collect();
+            let want: i64 = w.iter().zip(&x).map(|(&a, &b)| a as i64 * b as i64).sum();
+            let scale = big(&mut rng, 65536 << 14);
+            let trained: Vec<i32> = w
+                .iter()
+                .zip(&x)
+                .map(|(&w, &x)| (w as i64 + ((x as i64 * scale as i64) >> 22)).clamp(-limit, limit))
+                .map(|w| w as i32)
+                .collect();
+            for isa in isas() {
+                assert_eq!(dot_i32_with(isa, &w, &x), want, "{isa:?} trial {trial}");
+                let mut got = w.clone();
+                train_i32_with(isa, &mut got, &x, scale, limit as i32);
+                assert_eq!(got, trained, "{isa:?} trial {trial}");
             }
         }
     }

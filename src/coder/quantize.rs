@@ -52,6 +52,9 @@ pub const TOTAL: u32 = 1 << PRECISION;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cdf {
     freq: Vec<u32>,
+    /// The most probable symbol (the lowest among equals), found while quantizing: the
+    /// `pcmix` codec asks for it for every value, and a scan of 256 entries showed.
+    mode: usize,
 }
 
 /// Entries summed at once while locating a point.
@@ -116,7 +119,18 @@ impl Cdf {
     /// the corrected frequency lies in 1..=2^P.
     fn fix_total(&mut self, tally: Tally) {
         let best = first_index_of(&self.freq, tally.max);
-        self.freq[best] = tally.max.wrapping_add(TOTAL.wrapping_sub(tally.sum));
+        let found = self.freq[best] == tally.max;
+        let corrected = tally.max.wrapping_add(TOTAL.wrapping_sub(tally.sum));
+        self.freq[best] = corrected;
+        // `best` stays the mode unless the correction lowered it (rare: only when rounding
+        // made the scaled frequencies sum past 2^P).
+        self.mode = match found && corrected >= tally.max {
+            true => best,
+            false => {
+                let top = self.freq.iter().copied().max().unwrap_or(0);
+                first_index_of(&self.freq, top)
+            }
+        };
     }
 
     /// Alphabet size K.
@@ -137,6 +151,12 @@ impl Cdf {
     /// The frequency of every symbol (they sum to [`TOTAL`]).
     pub fn frequencies(&self) -> &[u32] {
         &self.freq
+    }
+
+    /// The most probable symbol (the lowest among equals) and its frequency; (0, 0) before
+    /// the first quantization.
+    pub fn mode(&self) -> (usize, u32) {
+        (self.mode, self.freq.get(self.mode).copied().unwrap_or(0))
     }
 
     /// Cumulative frequency below symbol `a` (a <= K; 2^PRECISION for a = K): summed from
@@ -217,6 +237,9 @@ mod tests {
         c.quantize(q);
         assert_eq!(c.len(), q.len());
         assert_eq!(c.cumulative(q.len()), TOTAL, "sums to 2^P for {q:?}");
+        let top = c.frequencies().iter().copied().max().unwrap();
+        let first = c.frequencies().iter().position(|&f| f == top).unwrap();
+        assert_eq!(c.mode(), (first, top), "mode of {q:?}");
         for a in 0..q.len() {
             assert!(c.frequency(a) >= 1, "symbol {a} of {q:?}");
             assert_eq!(c.locate(c.cumulative(a)), (a, c.cumulative(a)));

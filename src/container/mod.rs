@@ -13,7 +13,7 @@ pub use read::{parse, Parsed};
 pub use write::{compress, CompressOptions, KnownChunk, MixPolicy, ModelMode, Staged};
 
 use crate::circuit::Circuit;
-use crate::codec::{Binarization, PcMixCodec};
+use crate::codec::{Binarization, PcMixCodec, Scratch, ScratchPool};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
@@ -208,12 +208,15 @@ pub fn decompress(parsed: &Parsed<'_>, external: Option<&Circuit>) -> Result<Vec
     let circuit = resolve_model(parsed, external)?;
     let codec = circuit.as_ref().map(PcMixCodec::new);
     let d = header.record_size as usize;
+    let pool = ScratchPool::default();
     let parts: Vec<Vec<u8>> = header
         .chunks
         .par_iter()
         .zip(parsed.payloads.par_iter())
         .enumerate()
-        .map(|(i, (chunk, payload))| decode_chunk(i, chunk, payload, d, codec.as_ref()))
+        .map(|(i, (chunk, payload))| {
+            pool.with(|scratch| decode_chunk(i, chunk, payload, d, codec.as_ref(), scratch))
+        })
         .collect::<Result<_>>()?;
     let mut out = Vec::with_capacity(header.original_size as usize);
     out.extend_from_slice(&header.prefix);
@@ -277,6 +280,7 @@ fn decode_chunk(
     payload: &[u8],
     d: usize,
     codec: Option<&PcMixCodec>,
+    scratch: &mut Scratch,
 ) -> Result<Vec<u8>> {
     let raw_size = chunk.records as usize * d;
     let raw = match chunk.codec {
@@ -299,7 +303,7 @@ fn decode_chunk(
             let records = chunk.records as usize;
             match chunk.codec.binarization() {
                 None => codec.pc().decode_chunk(payload, records),
-                Some(b) => codec.decode_chunk(payload, records, b),
+                Some(b) => codec.decode_chunk_in(payload, records, b, scratch),
             }
             .map_err(|e| Error::format("pcz file", format!("chunk {index}: {e}")))?
         }

@@ -5,7 +5,7 @@ use super::{compact, Chunk, Codec, Transform, MAGIC, VERSION_1, VERSION_COMPACT}
 use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED};
 use super::{FLAG_PNG_PIXELS, FLAG_TRANSFORM};
 use crate::circuit::{Circuit, Quantization};
-use crate::codec::{default_chunk_records, Binarization, PcMixCodec};
+use crate::codec::{default_chunk_records, Binarization, PcMixCodec, ScratchPool};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -168,11 +168,12 @@ impl<'a> Staged<'a> {
             // parallel.
             (8 << 20) / d + 1
         };
+        let pool = ScratchPool::default();
         let payloads: Vec<Option<CircuitPayloads>> = records
             .par_chunks(chunk_records * d)
             .map(|raw| match (&codec, known.filter(|k| k.records == raw)) {
                 (Some(_), Some(k)) => Ok(Some(by_policy(k.pc.clone(), k.mix.clone(), options.mix))),
-                (Some(c), None) => circuit_payloads(raw, c, options.row, options.mix),
+                (Some(c), None) => circuit_payloads(raw, c, options.row, options.mix, &pool),
                 (None, _) => Ok(None),
             })
             .collect::<Result<_>>()?;
@@ -287,12 +288,14 @@ fn write_model(out: &mut Vec<u8>, bytes: &[u8], mode: &ModelMode) -> Result<()> 
 }
 
 /// The circuit's payloads of one chunk (pc and pcmix, from one pass of the circuit, only
-/// when the values fit the model's alphabet; pcmix with row stride `row`, as `mix` allows).
+/// when the values fit the model's alphabet; pcmix with row stride `row`, as `mix` allows,
+/// in a scratch of `pool`).
 fn circuit_payloads(
     raw: &[u8],
     codec: &PcMixCodec,
     row: usize,
     mix: MixPolicy,
+    pool: &ScratchPool,
 ) -> Result<Option<CircuitPayloads>> {
     if !codec.pc().accepts(raw) {
         return Ok(None);
@@ -300,7 +303,8 @@ fn circuit_payloads(
     Ok(Some(match mix {
         MixPolicy::Never => (codec.pc().encode_chunk(raw)?, None),
         MixPolicy::AtMost(_) => {
-            let (pc, payload) = codec.encode_chunk(raw, row, Binarization::WRITTEN)?;
+            let (pc, payload) =
+                pool.with(|s| codec.encode_chunk_in(raw, row, Binarization::WRITTEN, s))?;
             by_policy(pc, payload, mix)
         }
     }))

@@ -19,7 +19,9 @@ pub struct Apm {
     /// (zeroed pages, free until touched: the 65,536-map APM costs a chunk nothing up front).
     p: Vec<i32>,
     initial: [i32; BUCKETS],
-    index: usize,
+    /// The map and bucket the last refined logit updates.
+    base: usize,
+    bucket: usize,
     rate: u32,
 }
 
@@ -30,31 +32,42 @@ impl Apm {
         Apm {
             p: vec![0; contexts * BUCKETS],
             initial: std::array::from_fn(|i| squash(i as i32 * STEP - LOGIT_LIMIT) * 16),
-            index: 0,
+            base: 0,
+            bucket: 0,
             rate,
         }
     }
 
+    /// Makes every map the identity again, as [`Apm::new`] left it.
+    pub fn reset(&mut self) {
+        self.p.fill(0);
+        (self.base, self.bucket) = (0, 0);
+    }
+
     /// The refined probability (units of 2^-16) of logit `d` in context `ctx`.
+    #[inline]
     pub fn refine(&mut self, d: i32, ctx: usize) -> i32 {
         let x = d.clamp(-LOGIT_LIMIT, LOGIT_LIMIT - 1) + LOGIT_LIMIT;
         let (i, f) = ((x / STEP) as usize, x % STEP);
-        let base = ctx * BUCKETS + i;
-        self.index = base + usize::from(f * 2 >= STEP);
-        let (lo, hi) = (self.entry(base), self.entry(base + 1));
+        let base = ctx * BUCKETS;
+        let (lo, hi) = (self.entry(base, i), self.entry(base, i + 1));
+        self.base = base;
+        self.bucket = i + usize::from(f * 2 >= STEP);
         let p = (lo * (STEP - f) + hi * f) / STEP;
         (p >> 4).clamp(1, 65535)
     }
 
     /// Moves the bucket nearest to the last refined logit toward `bit`.
+    #[inline]
     pub fn update(&mut self, bit: bool) {
         let target = i32::from(bit) << 20;
-        let p = self.entry(self.index);
-        self.p[self.index] += (target - p) >> self.rate;
+        let p = self.entry(self.base, self.bucket);
+        self.p[self.base + self.bucket] += (target - p) >> self.rate;
     }
 
-    /// The entry at `index` (its stored offset plus its bucket's initial value).
-    fn entry(&self, index: usize) -> i32 {
-        self.p[index] + self.initial[index % BUCKETS]
+    /// Bucket `bucket` of the map at `base` (its stored offset plus its initial value).
+    #[inline]
+    fn entry(&self, base: usize, bucket: usize) -> i32 {
+        self.p[base + bucket] + self.initial[bucket]
     }
 }

@@ -5,8 +5,6 @@
 //! spaced 0.5 apart; `stretch` is its exact inverse on the integer grid (the smallest logit
 //! whose squash reaches the probability), so neither needs `exp` or `ln`.
 
-use std::sync::OnceLock;
-
 /// Largest logit magnitude, in units of 1/256 (12.0).
 pub const LOGIT_LIMIT: i32 = 12 * 256;
 
@@ -24,7 +22,19 @@ const KNOTS: [i32; 49] = [
 
 /// The probability (1..=65535, units of 2^-16) of logit `d` (units of 1/256).
 pub fn squash(d: i32) -> i32 {
-    let x = d.clamp(-LOGIT_LIMIT, LOGIT_LIMIT) + LOGIT_LIMIT;
+    squash_const(d)
+}
+
+/// [`squash`], usable in constants (where `clamp` is not).
+const fn squash_const(d: i32) -> i32 {
+    let d = if d < -LOGIT_LIMIT {
+        -LOGIT_LIMIT
+    } else if d > LOGIT_LIMIT {
+        LOGIT_LIMIT
+    } else {
+        d
+    };
+    let x = d + LOGIT_LIMIT;
     let i = (x / KNOT_STEP) as usize;
     if i + 1 >= KNOTS.len() {
         return KNOTS[KNOTS.len() - 1];
@@ -34,26 +44,28 @@ pub fn squash(d: i32) -> i32 {
 }
 
 /// The logit (units of 1/256) of probability `p` (units of 2^-16, clamped to 1..=65535).
+#[inline]
 pub fn stretch(p: i32) -> i32 {
-    i32::from(table()[p.clamp(1, 65535) as usize])
+    i32::from(STRETCH[p.clamp(1, 65535) as usize])
 }
 
 /// stretch(p) for every p: the smallest d with squash(d) >= p, or LOGIT_LIMIT if none.
-fn table() -> &'static [i16] {
-    static TABLE: OnceLock<Vec<i16>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t = vec![LOGIT_LIMIT as i16; 1 << 16];
-        let mut next = 0usize;
-        for d in -LOGIT_LIMIT..=LOGIT_LIMIT {
-            let v = squash(d) as usize;
-            while next <= v {
-                t[next] = d as i16;
-                next += 1;
-            }
+/// A constant, not built on first use: decoding stretches over twenty times a decision,
+/// and a lazily built table costs a check and an indirection on each.
+static STRETCH: [i16; 1 << 16] = {
+    let mut t = [LOGIT_LIMIT as i16; 1 << 16];
+    let mut next = 0usize;
+    let mut d = -LOGIT_LIMIT;
+    while d <= LOGIT_LIMIT {
+        let v = squash_const(d) as usize;
+        while next <= v {
+            t[next] = d as i16;
+            next += 1;
         }
-        t
-    })
-}
+        d += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {

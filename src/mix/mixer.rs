@@ -10,45 +10,59 @@ pub const WEIGHT_ONE: i32 = 1 << 16;
 const WEIGHT_LIMIT: i32 = 64 << 16;
 
 /// A mixer of `n` inputs with `sets` weight vectors.
+///
+/// Inputs and weight vectors are padded with zeros to a multiple of `LANES`: a zero
+/// input adds nothing to a sum and moves no weight, and the vector kernels then run
+/// without a scalar tail.
 #[derive(Debug, Clone)]
 pub struct Mixer {
     n: usize,
+    /// `n` rounded up to a multiple of `LANES`.
+    width: usize,
     weights: Vec<i32>,
     inputs: Vec<i32>,
     set: usize,
     p: i32,
-    rate: i64,
+    rate: i32,
 }
 
+/// Inputs are padded to a multiple of this (eight `i32`: one AVX2 vector).
+const LANES: usize = 8;
+
+/// Largest learning rate: error (< 2^16) times rate stays below 2^31.
+const RATE_MAX: i32 = 1 << 14;
+
 impl Mixer {
-    /// `sets` weight vectors of `n` inputs, each starting as `init`; `rate` is the learning
-    /// rate in units of 2^-10 (per unit of logit times unit of probability error).
-    pub fn new(n: usize, sets: usize, init: &[i32], rate: i64) -> Self {
+    /// `sets` weight vectors of `n` inputs, each starting as `init`; `rate` (at most
+    /// 2^14) is the learning rate in units of 2^-22 (per unit of logit times unit of
+    /// probability error).
+    pub fn new(n: usize, sets: usize, init: &[i32], rate: i32) -> Self {
         debug_assert_eq!(init.len(), n);
+        assert!((0..=RATE_MAX).contains(&rate), "mixer rate {rate}");
+        let width = n.next_multiple_of(LANES);
+        let padded = init.iter().copied().chain(std::iter::repeat(0));
         Mixer {
             n,
-            weights: init.iter().copied().cycle().take(n * sets).collect(),
-            inputs: vec![0; n],
+            width,
+            weights: padded.take(width).cycle().take(width * sets).collect(),
+            inputs: vec![0; width],
             set: 0,
             p: 1 << 15,
             rate,
         }
     }
 
-    /// Sets input `i` (a logit in units of 1/256).
-    pub fn set_input(&mut self, i: usize, logit: i32) {
-        self.inputs[i] = logit;
+    /// The inputs (logits in units of 1/256), to set before [`Mixer::mix`].
+    #[inline]
+    pub fn inputs_mut(&mut self) -> &mut [i32] {
+        &mut self.inputs[..self.n]
     }
 
     /// The mixed probability of a one (units of 2^-16) under weight vector `set`.
     pub fn mix(&mut self, set: usize) -> i32 {
         self.set = set;
-        let w = &self.weights[set * self.n..(set + 1) * self.n];
-        let dot: i64 = w
-            .iter()
-            .zip(&self.inputs)
-            .map(|(&w, &x)| i64::from(w) * i64::from(x))
-            .sum();
+        let w = &self.weights[set * self.width..(set + 1) * self.width];
+        let dot = crate::simd::dot_i32(w, &self.inputs);
         let d = (dot >> 16).clamp(-i64::from(LOGIT_LIMIT), i64::from(LOGIT_LIMIT));
         self.p = squash(d as i32);
         self.p
@@ -56,13 +70,11 @@ impl Mixer {
 
     /// Trains the last used weight vector on the coded `bit`.
     pub fn update(&mut self, bit: bool) {
-        let err = (i64::from(bit) << 16) - i64::from(self.p);
-        let w = &mut self.weights[self.set * self.n..(self.set + 1) * self.n];
-        for (w, &x) in w.iter_mut().zip(&self.inputs) {
-            let dw = (i64::from(x) * err * self.rate) >> 22;
-            *w = (i64::from(*w) + dw).clamp(-i64::from(WEIGHT_LIMIT), i64::from(WEIGHT_LIMIT))
-                as i32;
-        }
+        let err = (i32::from(bit) << 16) - self.p;
+        let w = &mut self.weights[self.set * self.width..(self.set + 1) * self.width];
+        // (x * err * rate) >> 22 for each input x, as x * (err * rate): the same integer
+        // (|err * rate| < 2^16 * RATE_MAX fits an i32).
+        crate::simd::train_i32(w, &self.inputs, err * self.rate, WEIGHT_LIMIT);
     }
 }
 
@@ -73,8 +85,7 @@ mod tests {
     #[test]
     fn starts_as_its_initial_weights() {
         let mut m = Mixer::new(2, 1, &[WEIGHT_ONE, 0], 4);
-        m.set_input(0, 512);
-        m.set_input(1, -3000);
+        m.inputs_mut().copy_from_slice(&[512, -3000]);
         assert_eq!(m.mix(0), squash(512));
     }
 
@@ -83,13 +94,12 @@ mod tests {
         let mut m = Mixer::new(2, 1, &[0, 0], 512);
         for i in 0..3000 {
             let bit = i % 3 != 0;
-            m.set_input(0, if bit { 600 } else { -600 });
-            m.set_input(1, 300);
+            m.inputs_mut()
+                .copy_from_slice(&[if bit { 600 } else { -600 }, 300]);
             m.mix(0);
             m.update(bit);
         }
-        m.set_input(0, 600);
-        m.set_input(1, 300);
+        m.inputs_mut().copy_from_slice(&[600, 300]);
         assert!(m.mix(0) > 60000);
     }
 }

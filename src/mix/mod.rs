@@ -12,7 +12,7 @@ mod logistic;
 mod mixer;
 
 pub use apm::Apm;
-pub use counter::Counters;
+pub use counter::{Counters, COUNT_MAX};
 pub use logistic::{squash, stretch, LOGIT_LIMIT};
 pub use mixer::{Mixer, WEIGHT_ONE};
 

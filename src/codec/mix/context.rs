@@ -11,7 +11,7 @@
 //! too sparse to learn from.
 
 use super::{Binarization, PcMixCodec};
-use crate::mix::Counters;
+use crate::mix::COUNT_MAX;
 
 /// Counter tables of the most counters a binarization uses (one mixer input each).
 pub const TABLES: usize = 20;
@@ -20,7 +20,7 @@ pub const TABLES: usize = 20;
 const MSB_TABLES: usize = 12;
 
 /// Counter tables of `binarization`.
-pub fn table_count(binarization: Binarization) -> usize {
+fn table_count(binarization: Binarization) -> usize {
     match binarization {
         Binarization::Msb => MSB_TABLES,
         Binarization::ModeFirst => TABLES,
@@ -37,48 +37,103 @@ fn hash_bits(values: usize) -> u32 {
     (values.max(1).next_power_of_two().trailing_zeros() + 3).clamp(16, 22)
 }
 
-/// The tables of a chunk of `values` values of `dims` per record under `binarization`. A
-/// hashed table's counters stop slowing after 1023 updates (MSB-first) or 127 (mode-first:
-/// its coarse contexts mix more kinds of pixels, and keep adapting).
-pub fn tables(dims: usize, values: usize, binarization: Binarization) -> Vec<Counters> {
-    let pos_bits = (dims * 256).next_power_of_two().trailing_zeros();
-    let mut t = vec![
-        Counters::new(pos_bits, 255),
-        Counters::new(16, 1023),
-        Counters::new(16, 1023),
-    ];
-    // One by one, not cloned: a clone would copy (touch) every page of the fresh table.
-    let limit = match binarization {
-        Binarization::Msb => 1023,
-        Binarization::ModeFirst => 127,
-    };
-    let count = table_count(binarization);
-    t.extend((DIRECT..count).map(|_| Counters::new(hash_bits(values), limit)));
-    t
+/// Where each counter table of a chunk lies in the chunk's one [`crate::mix::Counters`] allocation.
+pub struct Layout {
+    /// Tables in use ([`table_count`]).
+    pub count: usize,
+    /// First slot of each table.
+    pub offsets: [usize; TABLES],
+    /// Index mask of each table (its size minus one: sizes are powers of two).
+    pub masks: [usize; TABLES],
+    /// Updates after which each table's counters stop slowing.
+    pub limits: [u32; TABLES],
+    /// Slots in all.
+    pub len: usize,
 }
 
-/// The slot of table `t` for context `h` at tree node `node` (0: the mode decision).
+impl Layout {
+    /// The tables of a chunk of `values` values of `dims` per record under `binarization`.
+    /// A hashed table's counters stop slowing after 1023 updates (MSB-first) or 127
+    /// (mode-first: its coarse contexts mix more kinds of pixels, and keep adapting).
+    pub fn new(dims: usize, values: usize, binarization: Binarization) -> Self {
+        let pos_bits = (dims * 256).next_power_of_two().trailing_zeros();
+        let limit = match binarization {
+            Binarization::Msb => COUNT_MAX,
+            Binarization::ModeFirst => 127,
+        };
+        let count = table_count(binarization);
+        let mut layout = Layout {
+            count,
+            offsets: [0; TABLES],
+            masks: [0; TABLES],
+            limits: [0; TABLES],
+            len: 0,
+        };
+        for t in 0..count {
+            let (bits, limit) = match t {
+                0 => (pos_bits, 255),
+                1 | 2 => (16, COUNT_MAX),
+                _ => (hash_bits(values), limit),
+            };
+            layout.offsets[t] = layout.len;
+            layout.masks[t] = (1 << bits) - 1;
+            layout.limits[t] = limit;
+            layout.len += 1 << bits;
+        }
+        layout
+    }
+}
+
+/// Where a decision at one tree node (0: the mode decision) puts each table's context `h`:
+/// computed once per decision, then applied to every table.
 ///
-/// With [`Binarization::Msb`] a hashed table hashes every node apart. With
-/// [`Binarization::ModeFirst`] it groups them in runs of 16 slots (one 64-byte cache
-/// line), so a value touches at most two lines per table instead of up to nine: the mode
-/// decision and tree depths 0 to 3 share the line of `h`; depths 4 to 7 share the line of
-/// `h` and their depth-4 ancestor (16..=31), at their node number within that subtree.
-pub fn slot(binarization: Binarization, t: usize, h: u32, node: usize, mask: usize) -> usize {
-    let node = node as u32;
-    let i = if t < DIRECT {
-        h << 8 | node
-    } else if binarization == Binarization::Msb {
-        h.wrapping_add(node.wrapping_mul(0x9E37_79B1))
-    } else if node < 16 {
-        h << 4 | node
-    } else {
-        let below = 31 - node.leading_zeros() - 4;
-        let top = node >> below;
-        let within = node - (top << below) + (1 << below);
-        h.wrapping_add(top.wrapping_mul(0x9E37_79B1)) << 4 | within
-    };
-    i as usize & mask
+/// A direct table's slot is `h << 8 | node`. With [`Binarization::Msb`] a hashed table
+/// hashes every node apart. With [`Binarization::ModeFirst`] it groups them in runs of 16
+/// slots (one 64-byte cache line), so a value touches at most two lines per table instead
+/// of up to nine: the mode decision and tree depths 0 to 3 share the line of `h`; depths 4
+/// to 7 share the line of `h` and their depth-4 ancestor (16..=31), at their node number
+/// within that subtree.
+#[derive(Clone, Copy)]
+pub struct NodeKey {
+    node: u32,
+    /// A hashed table's slot is `(h + add) << shift | low`.
+    add: u32,
+    shift: u32,
+    low: u32,
+}
+
+impl NodeKey {
+    pub fn new(binarization: Binarization, node: usize) -> Self {
+        let node = node as u32;
+        let (add, shift, low) = if binarization == Binarization::Msb {
+            (node.wrapping_mul(0x9E37_79B1), 0, 0)
+        } else if node < 16 {
+            (0, 4, node)
+        } else {
+            let below = 31 - node.leading_zeros() - 4;
+            let top = node >> below;
+            let within = node - (top << below) + (1 << below);
+            (top.wrapping_mul(0x9E37_79B1), 4, within)
+        };
+        NodeKey {
+            node,
+            add,
+            shift,
+            low,
+        }
+    }
+
+    /// The slot of direct table context `h` (of a table with index mask `mask`).
+    #[inline]
+    pub fn direct(self, h: u32, mask: usize) -> usize {
+        (h << 8 | self.node) as usize & mask
+    }
+
+    /// The slot of hashed table context `h` (of a table with index mask `mask`).
+    #[inline]
+    pub fn hashed(self, h: u32, mask: usize) -> usize {
+        (h.wrapping_add(self.add) << self.shift | self.low) as usize & mask
+    }
 }
 
 /// The multiplicative hash of the format (Fibonacci hashing, then a xor-shift).

@@ -17,7 +17,8 @@ use crate::circuit::Circuit;
 use crate::coder::{Cdf, Decoder, Encoder, TOTAL};
 use crate::error::{Error, Result};
 use crate::mix::{stretch, Apm, Counters, Mixer, WEIGHT_ONE};
-use context::{Contexts, TABLES};
+use context::{Contexts, Layout, DIRECT, TABLES};
+use std::sync::Mutex;
 
 /// Mixer weight sets: 25 buckets of the circuit's logit times 9 decision kinds (the 8
 /// tree depths, then the mode decision of [`Binarization::ModeFirst`]).
@@ -44,7 +45,7 @@ impl Binarization {
 
     /// Mixer learning rate (units of 2^-22): mode-first's larger inputs set learns a
     /// little faster.
-    fn mixer_rate(self) -> i64 {
+    fn mixer_rate(self) -> i32 {
         match self {
             Binarization::Msb => 32,
             Binarization::ModeFirst => 48,
@@ -99,34 +100,89 @@ impl BitIo for Decoder {
     }
 }
 
+/// The large tables of a chunk model (over 100 MB for an MNIST chunk), kept by a worker
+/// from one chunk to the next: clearing them again is several times cheaper than the
+/// page faults and unmapping of fresh memory for every chunk.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    counters: Option<Counters>,
+    apm: Option<Apm>,
+}
+
+/// The [`Scratch`] of every worker of a parallel loop over chunks: a chunk borrows one
+/// (a fresh one if all are in use) and gives it back, so the loop holds one per worker.
+/// (Rayon's `map_init` makes one per split of the work, several per worker.)
+#[derive(Debug, Default)]
+pub struct ScratchPool(Mutex<Vec<Scratch>>);
+
+impl ScratchPool {
+    /// Runs `f` with a scratch of the pool.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
+        let spare = self.0.lock().ok().and_then(|mut spares| spares.pop());
+        let mut scratch = spare.unwrap_or_default();
+        let result = f(&mut scratch);
+        if let Ok(mut spares) = self.0.lock() {
+            spares.push(scratch);
+        }
+        result
+    }
+}
+
 /// The adaptive state of one chunk: every chunk starts from this same state.
 struct ChunkModel<'a> {
     contexts: Contexts<'a>,
-    tables: Vec<Counters>,
+    counters: Counters,
+    layout: Layout,
     slots: [usize; TABLES],
     mixer: Mixer,
     apm_node: Apm,
     apm_spatial: Apm,
-    /// Cumulative frequencies of the current value's distribution.
-    cum: Vec<u32>,
     binarization: Binarization,
 }
 
 impl<'a> ChunkModel<'a> {
-    fn new(codec: &'a PcMixCodec, n: usize, row: usize, binarization: Binarization) -> Self {
-        let inputs = 1 + context::table_count(binarization);
+    /// The starting state of a chunk of `n` records, in `scratch`'s memory if it has some.
+    fn new(
+        codec: &'a PcMixCodec,
+        n: usize,
+        row: usize,
+        binarization: Binarization,
+        scratch: &mut Scratch,
+    ) -> Self {
+        let layout = Layout::new(codec.dims(), n * codec.dims(), binarization);
+        let inputs = 1 + layout.count;
         let mut init = vec![0; inputs];
         init[0] = WEIGHT_ONE;
+        let counters = match scratch.counters.take() {
+            Some(mut c) => {
+                c.reset(layout.len);
+                c
+            }
+            None => Counters::new(layout.len),
+        };
+        let apm_spatial = match scratch.apm.take() {
+            Some(mut a) => {
+                a.reset();
+                a
+            }
+            None => Apm::new(1 << 16, APM_RATE),
+        };
         ChunkModel {
             contexts: Contexts::new(codec, n, row),
-            tables: context::tables(codec.dims(), n * codec.dims(), binarization),
+            counters,
+            layout,
             slots: [0; TABLES],
             mixer: Mixer::new(inputs, MIXER_SETS, &init, binarization.mixer_rate()),
             apm_node: Apm::new(256, APM_RATE),
-            apm_spatial: Apm::new(1 << 16, APM_RATE),
-            cum: Vec::with_capacity(257),
+            apm_spatial,
             binarization,
         }
+    }
+
+    /// Gives the model's large tables back to `scratch` for the next chunk.
+    fn recycle(self, scratch: &mut Scratch) {
+        scratch.counters = Some(self.counters);
+        scratch.apm = Some(self.apm_spatial);
     }
 
     /// Codes value `x` (ignored when decoding) of position `pos` of record `r` under the
@@ -135,14 +191,23 @@ impl<'a> ChunkModel<'a> {
     fn code(&mut self, pos: usize, r: usize, x: u8, cdf: &Cdf, io: &mut impl BitIo) -> Result<u8> {
         let freqs = cdf.frequencies();
         let k = freqs.len();
-        let top = freqs.iter().copied().max().unwrap_or(0);
-        let mode = freqs.iter().position(|&f| f == top).unwrap_or(0);
+        let (mode, top) = cdf.mode();
         let circuit = context::Circuit {
             mode: mode as u32,
             confidence: logit_bucket(logit(top, TOTAL)),
         };
         let hashes = self.contexts.hashes(pos, r, circuit, self.binarization);
+        // Frequency of the values in [from, to) (clipped to the alphabet), the mode left
+        // out once the mode decision has said no.
         let mut skip = None;
+        let range = |skip: Option<usize>, from: usize, to: usize| -> u32 {
+            let (from, to) = (from.min(k), to.min(k));
+            let sum: u32 = freqs[from..to].iter().sum();
+            match skip {
+                Some(m) if (from..to).contains(&m) => sum - freqs[m],
+                _ => sum,
+            }
+        };
         if self.binarization.mode_first(top) {
             let want = usize::from(x) == mode;
             if self.decide(MODE_NODE, &hashes, top, TOTAL, want, io)? {
@@ -151,26 +216,20 @@ impl<'a> ChunkModel<'a> {
             }
             skip = Some(mode);
         }
-        self.cum.clear();
-        self.cum.push(0);
-        let mut c = 0;
-        self.cum.extend(freqs.iter().enumerate().map(|(a, &f)| {
-            c += if skip == Some(a) { 0 } else { f };
-            c
-        }));
         let bits = usize::BITS - (k - 1).leading_zeros();
         let (mut node, mut lo) = (1usize, 0usize);
+        // The frequency under the current node: of [lo, lo + 2 half).
+        let mut total = range(skip, 0, k);
         for b in (0..bits).rev() {
             let half = 1usize << b;
-            let at = |i: usize| self.cum[i.min(k)];
-            let total = at(lo + 2 * half) - at(lo);
-            let ones = at(lo + 2 * half) - at(lo + half);
+            let ones = range(skip, lo + half, lo + 2 * half);
             let bit = if ones == 0 || ones == total {
                 ones != 0
             } else {
                 let want = (usize::from(x) >> b) & 1 == 1;
                 self.decide(node, &hashes, ones, total, want, io)?
             };
+            total = if bit { ones } else { total - ones };
             node = node * 2 + usize::from(bit);
             lo += usize::from(bit) << b;
         }
@@ -190,11 +249,26 @@ impl<'a> ChunkModel<'a> {
         io: &mut impl BitIo,
     ) -> Result<bool> {
         let pc = logit(ones, total);
-        self.mixer.set_input(0, pc);
-        for (t, table) in self.tables.iter().enumerate() {
-            let slot = context::slot(self.binarization, t, hashes.tables[t], node, table.mask());
-            self.slots[t] = slot;
-            self.mixer.set_input(1 + t, stretch(table.p(slot)));
+        let key = context::NodeKey::new(self.binarization, node);
+        let Layout {
+            count,
+            offsets,
+            masks,
+            ..
+        } = &self.layout;
+        let count = (*count).min(TABLES);
+        for t in 0..count {
+            let (h, mask) = (hashes.tables[t], masks[t]);
+            let within = match t < DIRECT {
+                true => key.direct(h, mask),
+                false => key.hashed(h, mask),
+            };
+            self.slots[t] = offsets[t] + within;
+        }
+        let inputs = self.mixer.inputs_mut();
+        inputs[0] = pc;
+        for (input, &slot) in inputs[1..].iter_mut().zip(&self.slots[..count]) {
+            *input = stretch(self.counters.p(slot));
         }
         let depth = match node {
             MODE_NODE => 8,
@@ -211,8 +285,9 @@ impl<'a> ChunkModel<'a> {
         self.mixer.update(bit);
         self.apm_node.update(bit);
         self.apm_spatial.update(bit);
-        for (t, table) in self.tables.iter_mut().enumerate() {
-            table.update(self.slots[t], bit);
+        let limits = &self.layout.limits[..count];
+        for (&slot, &limit) in self.slots[..count].iter().zip(limits) {
+            self.counters.update(slot, bit, limit);
         }
         Ok(bit)
     }
@@ -256,13 +331,25 @@ impl PcMixCodec {
         row: usize,
         binarization: Binarization,
     ) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.encode_chunk_in(records, row, binarization, &mut Scratch::default())
+    }
+
+    /// [`PcMixCodec::encode_chunk`] in the memory of `scratch`, which a worker passes from
+    /// one chunk to the next.
+    pub fn encode_chunk_in(
+        &self,
+        records: &[u8],
+        row: usize,
+        binarization: Binarization,
+        scratch: &mut Scratch,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
         let d = self.dims();
         let row = row.min(d);
         if !self.pc.accepts(records) {
             return Err(Error::parameter("chunk does not fit the model's alphabet"));
         }
         let n = records.len() / d;
-        let mut model = ChunkModel::new(self, n, row, binarization);
+        let mut model = ChunkModel::new(self, n, row, binarization, scratch);
         let (mut pc, mut mix) = (Encoder::new(), Encoder::new());
         self.pc.sweep(n, |pos, r, cdf| {
             let x = records[r * d + self.pc.vars[pos] as usize];
@@ -274,6 +361,7 @@ impl PcMixCodec {
                 None => Ok(0),
             }
         })?;
+        model.recycle(scratch);
         let row = u32::try_from(row).expect("a record size fits in u32");
         let mut payload = row.to_le_bytes().to_vec();
         payload.extend_from_slice(&mix.finish());
@@ -286,6 +374,18 @@ impl PcMixCodec {
         payload: &[u8],
         n: usize,
         binarization: Binarization,
+    ) -> Result<Vec<u8>> {
+        self.decode_chunk_in(payload, n, binarization, &mut Scratch::default())
+    }
+
+    /// [`PcMixCodec::decode_chunk`] in the memory of `scratch`, which a worker passes from
+    /// one chunk to the next.
+    pub fn decode_chunk_in(
+        &self,
+        payload: &[u8],
+        n: usize,
+        binarization: Binarization,
+        scratch: &mut Scratch,
     ) -> Result<Vec<u8>> {
         let d = self.dims();
         let total = n
@@ -302,7 +402,7 @@ impl PcMixCodec {
             ));
         }
         let mut out = vec![0u8; total];
-        let mut model = ChunkModel::new(self, n, row, binarization);
+        let mut model = ChunkModel::new(self, n, row, binarization, scratch);
         let mut decoder = Decoder::new(stream)?;
         self.pc.sweep(n, |pos, r, cdf| {
             let x = match cdf {
@@ -312,6 +412,7 @@ impl PcMixCodec {
             out[r * d + self.pc.vars[pos] as usize] = x;
             Ok(x)
         })?;
+        model.recycle(scratch);
         Ok(out)
     }
 }
