@@ -235,4 +235,4 @@ impl PcCodec {
 mod tests;
 
 mod mix;
-pub use mix::{Binarization, PcMixCodec};
+pub use mix::{PcMixCodec, Scheme};
