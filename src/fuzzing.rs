@@ -110,8 +110,11 @@ pub fn roundtrip(data: &[u8]) {
         row: usize::from(chunk_records % 5),
         mix: match prefix_len % 3 {
             0 => container::MixPolicy::Never,
-            1 => container::MixPolicy::AtMost(0.97),
-            _ => container::MixPolicy::AtMost(1.0),
+            1 => container::MixPolicy::AtMost {
+                fraction: 0.97,
+                scheme: crate::codec::Scheme::Lean,
+            },
+            _ => container::MixPolicy::SMALLEST,
         },
     };
     let packed = container::compress(&input, &options).expect("compress");

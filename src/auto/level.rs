@@ -7,6 +7,7 @@
 //! level tries M = 2: the embedded model's bytes count, and on files of a few hundred KiB
 //! the smallest model often wins.
 
+use crate::codec::Scheme;
 use crate::container::MixPolicy;
 use crate::error::{Error, Result};
 
@@ -27,9 +28,10 @@ pub struct Plan {
     /// Full-batch EM epochs after them.
     pub full_epochs: usize,
     /// When chunks may use the `pcmix` codec: never at levels 1-2 (fastest both ways), at
-    /// levels 3-6 when it saves at least 3% over `pc` (it decodes 2-6x slower with the
-    /// small circuits self-training makes: worth it on MNIST-like data, where it saves
-    /// ~10%, not for 1% on a photograph), and whenever it is smaller at 7-9.
+    /// levels 3-6 with the lean scheme when it saves at least 3% over `pc` (it decodes
+    /// 2-6x slower with the small circuits self-training makes: worth it on MNIST-like
+    /// data, where it saves ~10%, not for 1% on a photograph), and with the full
+    /// mode-first scheme whenever it is smaller at 7-9.
     #[serde(skip)]
     pub mix: MixPolicy,
 }
@@ -56,8 +58,11 @@ impl Plan {
         };
         let mix = match level {
             1 | 2 => MixPolicy::Never,
-            3..=6 => MixPolicy::AtMost(0.97),
-            _ => MixPolicy::AtMost(1.0),
+            3..=6 => MixPolicy::AtMost {
+                fraction: 0.97,
+                scheme: Scheme::Lean,
+            },
+            _ => MixPolicy::SMALLEST,
         };
         Ok(Plan {
             mix,

@@ -36,7 +36,7 @@ pub mod width;
 pub use layout::{Detected, Kind};
 pub use level::{Plan, DEFAULT_LEVEL};
 
-use crate::codec::{Binarization, PcMixCodec};
+use crate::codec::PcMixCodec;
 use crate::container::Transform;
 use crate::container::{self, CompressOptions, KnownChunk, MixPolicy, ModelMode, Staged};
 use crate::error::{Error, Result};
@@ -552,7 +552,10 @@ fn sampled_mix<'c>(
     if sample.is_empty() || !codec.pc().accepts(sample) {
         return Ok((policy, None));
     }
-    let (pc, mix) = codec.encode_chunk(sample, row, Binarization::WRITTEN)?;
+    let MixPolicy::AtMost { scheme, .. } = policy else {
+        return Ok((policy, None));
+    };
+    let (pc, mix) = codec.encode_chunk(sample, row, scheme)?;
     let policy = match policy.keeps(pc.len(), mix.len()) {
         true => policy,
         false => MixPolicy::Never,
@@ -584,7 +587,7 @@ fn all_pc(packed: &[u8]) -> Result<bool> {
     Ok(!chunks.is_empty()
         && chunks
             .iter()
-            .all(|c| c.codec == container::Codec::Pc || c.codec.binarization().is_some()))
+            .all(|c| c.codec == container::Codec::Pc || c.codec.scheme().is_some()))
 }
 
 /// The size of `body` through zstd at `level`, extrapolated from a few evenly spaced blocks.

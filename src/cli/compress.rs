@@ -285,7 +285,7 @@ fn report(
         "record_size": h.record_size,
         "chunks": h.chunks.len(),
         "pc_chunks": h.chunks.iter().filter(|c| c.codec == container::Codec::Pc).count(),
-        "pcmix_chunks": h.chunks.iter().filter(|c| c.codec.binarization().is_some()).count(),
+        "pcmix_chunks": h.chunks.iter().filter(|c| c.codec.scheme().is_some()).count(),
         "payload_bytes": payload,
         "actual_bpd": if dims > 0.0 { 8.0 * payload as f64 / dims } else { 0.0 },
         "file_bpd": if dims > 0.0 { 8.0 * packed.len() as f64 / dims } else { 0.0 },

@@ -235,4 +235,4 @@ impl PcCodec {
 mod tests;
 
 mod mix;
-pub use mix::{Binarization, PcMixCodec, Scratch, ScratchPool};
+pub use mix::{PcMixCodec, Scheme, Scratch, ScratchPool};

@@ -13,18 +13,21 @@ pub use read::{parse, Parsed};
 pub use write::{compress, CompressOptions, KnownChunk, MixPolicy, ModelMode, Staged};
 
 use crate::circuit::Circuit;
-use crate::codec::{Binarization, PcMixCodec, Scratch, ScratchPool};
+use crate::codec::{PcMixCodec, Scheme, Scratch, ScratchPool};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
 /// First four bytes of a `.pcz` file.
 pub const MAGIC: [u8; 4] = *b"PCZ\x1a";
 /// Newest container format version this build reads and writes. A file is written with the
-/// lowest version that has every feature it uses: 5 when a chunk uses `pcmix` with the
-/// mode-first binarization (codec 4), 4 when one uses the first `pcmix` (codec 3, read but
-/// no longer written), else 3 when its records are prediction residuals, else 2 when its
-/// model is compact, else 1.
-pub const VERSION: u16 = 5;
+/// lowest version that has every feature it uses: 6 when a chunk uses `pcmix` with the
+/// lean scheme (codec 5), 5 when one uses the mode-first scheme (codec 4), 4 when one
+/// uses the first `pcmix` (codec 3, read but no longer written), else 3 when its records
+/// are prediction residuals, else 2 when its model is compact, else 1.
+pub const VERSION: u16 = 6;
+
+/// The version that added `pcmix` with the mode-first scheme (chunk codec 4).
+pub const VERSION_MODE_FIRST: u16 = 5;
 
 /// The version that added the `pcmix` codec (chunk codec 3).
 pub const VERSION_PCMIX: u16 = 4;
@@ -68,8 +71,10 @@ pub enum Codec {
     /// The circuit mixed with adaptive context models, values binarized most significant
     /// bit first (version 4; read, no longer written).
     Pcmix,
-    /// `pcmix` with the mode-first binarization (version 5).
+    /// `pcmix` with the mode-first scheme (version 5).
     Pcmix2,
+    /// `pcmix` with the lean mode-first scheme (version 6).
+    Pcmix3,
 }
 
 impl Codec {
@@ -81,6 +86,7 @@ impl Codec {
             Codec::Zstd => 2,
             Codec::Pcmix => 3,
             Codec::Pcmix2 => 4,
+            Codec::Pcmix3 => 5,
         }
     }
 
@@ -88,17 +94,28 @@ impl Codec {
     pub fn version(self) -> u16 {
         match self {
             Codec::Pcmix => VERSION_PCMIX,
-            Codec::Pcmix2 => VERSION,
+            Codec::Pcmix2 => VERSION_MODE_FIRST,
+            Codec::Pcmix3 => VERSION,
             _ => VERSION_1,
         }
     }
 
     /// How a `pcmix` codec binarizes values (None for the other codecs).
-    pub fn binarization(self) -> Option<Binarization> {
+    pub fn scheme(self) -> Option<Scheme> {
         match self {
-            Codec::Pcmix => Some(Binarization::Msb),
-            Codec::Pcmix2 => Some(Binarization::ModeFirst),
+            Codec::Pcmix => Some(Scheme::Msb),
+            Codec::Pcmix2 => Some(Scheme::ModeFirst),
+            Codec::Pcmix3 => Some(Scheme::Lean),
             _ => None,
+        }
+    }
+
+    /// The `pcmix` codec of `scheme`.
+    pub fn mixed(scheme: Scheme) -> Codec {
+        match scheme {
+            Scheme::Msb => Codec::Pcmix,
+            Scheme::ModeFirst => Codec::Pcmix2,
+            Scheme::Lean => Codec::Pcmix3,
         }
     }
 
@@ -109,6 +126,7 @@ impl Codec {
             2 => Ok(Codec::Zstd),
             3 => Ok(Codec::Pcmix),
             4 => Ok(Codec::Pcmix2),
+            5 => Ok(Codec::Pcmix3),
             other => Err(Error::Unsupported {
                 what: format!("chunk codec {other}"),
             }),
@@ -287,7 +305,7 @@ fn decode_chunk(
         Codec::Stored => payload.to_vec(),
         Codec::Zstd => zstd::bulk::decompress(payload, raw_size)
             .map_err(|e| Error::format("pcz file", format!("chunk {index}: zstd: {e}")))?,
-        Codec::Pc | Codec::Pcmix | Codec::Pcmix2 => {
+        Codec::Pc | Codec::Pcmix | Codec::Pcmix2 | Codec::Pcmix3 => {
             let codec = codec.ok_or_else(|| {
                 Error::format(
                     "pcz file",
@@ -301,7 +319,7 @@ fn decode_chunk(
                 ));
             }
             let records = chunk.records as usize;
-            match chunk.codec.binarization() {
+            match chunk.codec.scheme() {
                 None => codec.pc().decode_chunk(payload, records),
                 Some(b) => codec.decode_chunk_in(payload, records, b, scratch),
             }

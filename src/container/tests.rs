@@ -185,33 +185,47 @@ fn walk_options(c: &Circuit, mix: MixPolicy) -> CompressOptions<'_> {
     }
 }
 
+/// The policy that keeps `scheme`'s pcmix chunks whenever they are not larger.
+fn whenever(scheme: Scheme) -> MixPolicy {
+    MixPolicy::AtMost {
+        fraction: 1.0,
+        scheme,
+    }
+}
+
 #[test]
-fn pcmix_chunks_round_trip_on_any_thread_count_and_need_version_5() {
+fn pcmix_chunks_round_trip_on_any_thread_count_and_need_their_version() {
     let mut rng = Rng::new(47);
     let c = random_circuit(&mut rng, 16, 256, 2);
     let input = walk(&mut rng, &c, 600);
-    let options = walk_options(&c, MixPolicy::AtMost(1.0));
-    let packed = round_trip(&input, &options, Some(&c));
-    assert_eq!(packed, compress(&input, &options).unwrap(), "deterministic");
-    let parsed = parse(&packed, &Limits::default()).unwrap();
-    assert_eq!(parsed.header.version, VERSION);
-    let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
-    assert_eq!(codecs.len(), 3);
-    assert!(codecs.contains(&Codec::Pcmix2), "{codecs:?}");
-    for threads in [1, 2, 3] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let out = pool.install(|| decompress(&parsed, Some(&c))).unwrap();
-        assert_eq!(out, input, "{threads} threads");
-    }
-    // Codec 4 needs version 5: neither a version-3 nor a version-4 reader may take it.
-    for version in [VERSION_TRANSFORM, super::VERSION_PCMIX] {
-        let mut old = packed.clone();
-        old[4..6].copy_from_slice(&version.to_le_bytes());
-        let err = parse(&old, &Limits::default()).unwrap_err().to_string();
-        assert!(err.contains("codec 4 (pcmix) needs version 5"), "{err}");
+    for (scheme, codec, version) in [
+        (Scheme::ModeFirst, Codec::Pcmix2, VERSION_MODE_FIRST),
+        (Scheme::Lean, Codec::Pcmix3, VERSION),
+    ] {
+        let options = walk_options(&c, whenever(scheme));
+        let packed = round_trip(&input, &options, Some(&c));
+        assert_eq!(packed, compress(&input, &options).unwrap(), "deterministic");
+        let parsed = parse(&packed, &Limits::default()).unwrap();
+        assert_eq!(parsed.header.version, version);
+        let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
+        assert_eq!(codecs.len(), 3);
+        assert!(codecs.contains(&codec), "{codecs:?}");
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let out = pool.install(|| decompress(&parsed, Some(&c))).unwrap();
+            assert_eq!(out, input, "{threads} threads");
+        }
+        // A codec needs its version: no older reader may take it.
+        for older in [VERSION_TRANSFORM, super::VERSION_PCMIX, version - 1] {
+            let mut old = packed.clone();
+            old[4..6].copy_from_slice(&older.to_le_bytes());
+            let err = parse(&old, &Limits::default()).unwrap_err().to_string();
+            let want = format!("codec {} (pcmix) needs version {version}", codec.id());
+            assert!(err.contains(&want), "{err}");
+        }
     }
 }
 
@@ -226,16 +240,23 @@ fn the_mix_policy_decides_whether_chunks_may_use_pcmix() {
         let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
         (parsed.header.version, codecs)
     };
-    let (version, smallest) = codecs(MixPolicy::AtMost(1.0));
+    let (version, smallest) = codecs(whenever(Scheme::Lean));
     assert_eq!(
         (version, smallest.as_slice()),
-        (VERSION, &[Codec::Pcmix2; 2][..])
+        (VERSION, &[Codec::Pcmix3; 2][..])
     );
     // pcmix's saving on these chunks is below 100%: a demand for more keeps pc.
-    for policy in [MixPolicy::Never, MixPolicy::AtMost(0.0)] {
+    let all = MixPolicy::AtMost {
+        fraction: 0.0,
+        scheme: Scheme::Lean,
+    };
+    for policy in [MixPolicy::Never, all] {
         let (version, codecs) = codecs(policy);
-        assert!(version < VERSION, "{policy:?}");
-        assert!(!codecs.contains(&Codec::Pcmix2), "{policy:?}: {codecs:?}");
+        assert!(version < VERSION_MODE_FIRST, "{policy:?}");
+        assert!(
+            codecs.iter().all(|c| c.scheme().is_none()),
+            "{policy:?}: {codecs:?}"
+        );
     }
 }
 
@@ -246,7 +267,7 @@ fn a_staged_container_finishes_as_compress_does_at_every_level() {
     // Walks the circuit codes, then constant records zstd codes to almost nothing.
     let mut input = walk(&mut rng, &c, 400);
     input.extend(std::iter::repeat_n(0u8, 200 * 16));
-    let options = walk_options(&c, MixPolicy::AtMost(1.0));
+    let options = walk_options(&c, whenever(Scheme::ModeFirst));
     let staged = Staged::new(&input, &options, None).unwrap();
     for level in [1, 3, 9, 19] {
         let finished = staged.finish(level).unwrap();
@@ -277,10 +298,10 @@ fn a_known_chunk_is_taken_only_for_its_own_records() {
     let input = walk(&mut rng, &c, 400);
     let (first, second) = input.split_at(200 * 16);
     let codec = PcMixCodec::new(&c);
-    let (pc, mix) = codec.encode_chunk(first, 4, Binarization::WRITTEN).unwrap();
+    let (pc, mix) = codec.encode_chunk(first, 4, Scheme::Lean).unwrap();
     // pcmix's pc stream is the pc codec's own: the container may take either.
     assert_eq!(pc, codec.pc().encode_chunk(first).unwrap());
-    for policy in [MixPolicy::Never, MixPolicy::AtMost(1.0)] {
+    for policy in [MixPolicy::Never, whenever(Scheme::Lean)] {
         let options = walk_options(&c, policy);
         let direct = compress(&input, &options).unwrap();
         let known = KnownChunk {
@@ -311,9 +332,7 @@ fn a_known_chunk_is_taken_only_for_its_own_records() {
             staged.finish(19).unwrap().len() < direct.len(),
             "{policy:?}"
         );
-        let (other_pc, other_mix) = codec
-            .encode_chunk(second, 4, Binarization::WRITTEN)
-            .unwrap();
+        let (other_pc, other_mix) = codec.encode_chunk(second, 4, Scheme::Lean).unwrap();
         let right = KnownChunk {
             records: second,
             pc: other_pc,

@@ -5,7 +5,7 @@ use super::{compact, Chunk, Codec, Transform, MAGIC, VERSION_1, VERSION_COMPACT}
 use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED};
 use super::{FLAG_PNG_PIXELS, FLAG_TRANSFORM};
 use crate::circuit::{Circuit, Quantization};
-use crate::codec::{default_chunk_records, Binarization, PcMixCodec, ScratchPool};
+use crate::codec::{default_chunk_records, PcMixCodec, Scheme, ScratchPool};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -55,9 +55,13 @@ pub struct CompressOptions<'a> {
 pub enum MixPolicy {
     /// Never; pcmix is not even tried, which also makes compression faster.
     Never,
-    /// When its payload is at most this fraction of the `pc` payload (1.0: whenever it is
-    /// not larger).
-    AtMost(f64),
+    /// When its payload is at most a fraction of the `pc` payload.
+    AtMost {
+        /// The fraction (1.0: whenever it is not larger).
+        fraction: f64,
+        /// The scheme its chunks are coded with.
+        scheme: Scheme,
+    },
 }
 
 impl MixPolicy {
@@ -65,9 +69,16 @@ impl MixPolicy {
     pub fn keeps(self, pc: usize, mix: usize) -> bool {
         match self {
             MixPolicy::Never => false,
-            MixPolicy::AtMost(fraction) => mix as f64 <= fraction * pc as f64,
+            MixPolicy::AtMost { fraction, .. } => mix as f64 <= fraction * pc as f64,
         }
     }
+
+    /// Whether pcmix is kept whenever it is not larger, with the fullest scheme: what a
+    /// caller with a trained model wants (its strong circuit gains most from `ModeFirst`).
+    pub const SMALLEST: MixPolicy = MixPolicy::AtMost {
+        fraction: 1.0,
+        scheme: Scheme::ModeFirst,
+    };
 }
 
 impl Default for CompressOptions<'_> {
@@ -81,7 +92,7 @@ impl Default for CompressOptions<'_> {
             transform: None,
             png_pixels: false,
             row: 0,
-            mix: MixPolicy::AtMost(1.0),
+            mix: MixPolicy::SMALLEST,
         }
     }
 }
@@ -125,8 +136,9 @@ pub struct Staged<'a> {
     circuit: Vec<Option<CircuitPayloads>>,
 }
 
-/// A chunk's `pc` payload and, when kept by the mix policy, its `pcmix` payload.
-type CircuitPayloads = (Vec<u8>, Option<Vec<u8>>);
+/// A chunk's `pc` payload and, when kept by the mix policy, its `pcmix` payload with the
+/// codec of its scheme.
+type CircuitPayloads = (Vec<u8>, Option<(Codec, Vec<u8>)>);
 
 impl<'a> Staged<'a> {
     /// Lays out `input` and codes every chunk with the circuit (chunks in parallel), but a
@@ -302,9 +314,8 @@ fn circuit_payloads(
     }
     Ok(Some(match mix {
         MixPolicy::Never => (codec.pc().encode_chunk(raw)?, None),
-        MixPolicy::AtMost(_) => {
-            let (pc, payload) =
-                pool.with(|s| codec.encode_chunk_in(raw, row, Binarization::WRITTEN, s))?;
+        MixPolicy::AtMost { scheme, .. } => {
+            let (pc, payload) = pool.with(|s| codec.encode_chunk_in(raw, row, scheme, s))?;
             by_policy(pc, payload, mix)
         }
     }))
@@ -312,8 +323,13 @@ fn circuit_payloads(
 
 /// A chunk's `pc` payload and its `pcmix` payload when `policy` keeps it.
 fn by_policy(pc: Vec<u8>, mix: Vec<u8>, policy: MixPolicy) -> CircuitPayloads {
-    let kept = policy.keeps(pc.len(), mix.len());
-    (pc, kept.then_some(mix))
+    let kept = match policy {
+        MixPolicy::AtMost { scheme, .. } if policy.keeps(pc.len(), mix.len()) => {
+            Some((Codec::mixed(scheme), mix))
+        }
+        _ => None,
+    };
+    (pc, kept)
 }
 
 /// Keeps the smallest of one chunk's codecs: stored, zstd at `level`, and the circuit's
@@ -332,7 +348,9 @@ fn code_chunk(
     let mut best = (Codec::Stored, raw.to_vec());
     let clear_win = match coded {
         Some((pc, mix)) if level > 1 => {
-            let smallest = mix.as_ref().map_or(pc.len(), |m| m.len().min(pc.len()));
+            let smallest = mix
+                .as_ref()
+                .map_or(pc.len(), |(_, m)| m.len().min(pc.len()));
             2 * smallest < zstd::bulk::compress(raw, 1)?.len()
         }
         _ => false,
@@ -344,8 +362,7 @@ fn code_chunk(
         }
     }
     if let Some((pc, mix)) = coded {
-        let candidates =
-            std::iter::once((Codec::Pc, pc)).chain(mix.iter().map(|m| (Codec::Pcmix2, m)));
+        let candidates = std::iter::once((Codec::Pc, pc)).chain(mix.iter().map(|(c, m)| (*c, m)));
         for (codec, payload) in candidates {
             if payload.len() < best.1.len() {
                 best = (codec, payload.clone());

@@ -31,7 +31,7 @@ fn round_trip_random_circuits_alphabets_and_rows() {
         let records = smooth_records(&mut rng, &c, n);
         // Rows longer than the record (d < 3) are taken as the whole record.
         let row = trial % 4;
-        for b in [Binarization::Msb, Binarization::ModeFirst] {
+        for b in [Scheme::Msb, Scheme::ModeFirst, Scheme::Lean] {
             let (pc, mix) = codec.encode_chunk(&records, row, b).unwrap();
             assert_eq!(
                 codec.pc().decode_chunk(&pc, n).unwrap(),
@@ -60,9 +60,7 @@ fn learns_what_the_circuit_misses() {
     // A circuit fitted to nothing (random weights) on records whose neighbours agree: the
     // counters must save at least a tenth of its size.
     let (codec, records) = codec_and_records(42, 16, 2000);
-    let (pc, mix) = codec
-        .encode_chunk(&records, 4, Binarization::WRITTEN)
-        .unwrap();
+    let (pc, mix) = codec.encode_chunk(&records, 4, Scheme::Lean).unwrap();
     assert!(
         mix.len() * 10 < pc.len() * 9,
         "pcmix {} vs pc {}",
@@ -75,12 +73,8 @@ fn learns_what_the_circuit_misses() {
 fn encoding_is_deterministic() {
     let (codec, records) = codec_and_records(43, 9, 50);
     assert_eq!(
-        codec
-            .encode_chunk(&records, 3, Binarization::WRITTEN)
-            .unwrap(),
-        codec
-            .encode_chunk(&records, 3, Binarization::WRITTEN)
-            .unwrap()
+        codec.encode_chunk(&records, 3, Scheme::Lean).unwrap(),
+        codec.encode_chunk(&records, 3, Scheme::Lean).unwrap()
     );
 }
 
@@ -88,33 +82,27 @@ fn encoding_is_deterministic() {
 fn hostile_payloads_give_errors_or_values_never_panics() {
     let (codec, records) = codec_and_records(44, 7, 20);
     let mut rng = Rng::new(45);
-    let (_, mix) = codec
-        .encode_chunk(&records, 2, Binarization::WRITTEN)
-        .unwrap();
+    let (_, mix) = codec.encode_chunk(&records, 2, Scheme::Lean).unwrap();
     assert!(
-        codec
-            .decode_chunk(&mix[..3], 20, Binarization::WRITTEN)
-            .is_err(),
+        codec.decode_chunk(&mix[..3], 20, Scheme::Lean).is_err(),
         "no row stride"
     );
     let mut wide = mix.clone();
     wide[..4].copy_from_slice(&8u32.to_le_bytes());
     assert!(
-        codec
-            .decode_chunk(&wide, 20, Binarization::WRITTEN)
-            .is_err(),
+        codec.decode_chunk(&wide, 20, Scheme::Lean).is_err(),
         "row stride beyond the record"
     );
     assert!(
         codec
-            .decode_chunk(&mix[..mix.len() - 1], 20, Binarization::WRITTEN)
+            .decode_chunk(&mix[..mix.len() - 1], 20, Scheme::Lean)
             .is_err(),
         "not whole words"
     );
     for len in [4usize, 8, 12, 40, mix.len()] {
         let mut junk = mix[..4].to_vec();
         junk.extend((4..len).map(|_| rng.below(256) as u8));
-        if let Ok(out) = codec.decode_chunk(&junk, 20, Binarization::WRITTEN) {
+        if let Ok(out) = codec.decode_chunk(&junk, 20, Scheme::Lean) {
             assert_eq!(out.len(), 20 * 7);
         }
     }
@@ -137,9 +125,7 @@ fn learns_from_the_previous_record() {
         })
         .collect();
     let codec = PcMixCodec::new(&c);
-    let (pc, mix) = codec
-        .encode_chunk(&records, 0, Binarization::WRITTEN)
-        .unwrap();
+    let (pc, mix) = codec.encode_chunk(&records, 0, Scheme::Lean).unwrap();
     assert!(
         mix.len() * 2 < pc.len(),
         "pcmix {} vs pc {}",
@@ -147,9 +133,7 @@ fn learns_from_the_previous_record() {
         pc.len()
     );
     assert_eq!(
-        codec
-            .decode_chunk(&mix, 3000, Binarization::WRITTEN)
-            .unwrap(),
+        codec.decode_chunk(&mix, 3000, Scheme::Lean).unwrap(),
         records
     );
 }
@@ -172,7 +156,7 @@ fn the_mode_first_variant_beats_msb_first_on_a_dominant_value() {
         assert_eq!(codec.decode_chunk(&mix, 1500, b).unwrap(), records);
         mix.len()
     };
-    let (msb, mode_first) = (size(Binarization::Msb), size(Binarization::ModeFirst));
+    let (msb, mode_first) = (size(Scheme::Msb), size(Scheme::ModeFirst));
     assert!(
         mode_first < msb,
         "mode-first {mode_first} vs MSB-first {msb}"
@@ -181,22 +165,29 @@ fn the_mode_first_variant_beats_msb_first_on_a_dominant_value() {
 
 #[test]
 fn a_reused_scratch_decodes_like_fresh_memory() {
-    // Chunks of different sizes (so different table layouts) through one scratch, the
-    // larger after the smaller and back: any state left over would change the decoding.
+    // Chunks of different sizes and schemes (so different table layouts, with and
+    // without the spatial APM) through one scratch, the larger after the smaller and back:
+    // any state left over would change the decoding.
     let (codec, records) = codec_and_records(47, 6, 900);
     let mut scratch = Scratch::default();
-    for n in [900, 40, 900, 300] {
+    let runs = [
+        (900, Scheme::ModeFirst),
+        (40, Scheme::Lean),
+        (900, Scheme::Lean),
+        (300, Scheme::ModeFirst),
+    ];
+    for (n, scheme) in runs {
         let chunk = &records[..n * 6];
-        let (_, mix) = codec.encode_chunk(chunk, 3, Binarization::WRITTEN).unwrap();
+        let (_, mix) = codec.encode_chunk(chunk, 3, scheme).unwrap();
         let out = codec
-            .decode_chunk_in(&mix, n, Binarization::WRITTEN, &mut scratch)
+            .decode_chunk_in(&mix, n, scheme, &mut scratch)
             .unwrap();
-        assert_eq!(out, chunk, "{n} records");
+        assert_eq!(out, chunk, "{n} records, {scheme:?}");
     }
     let pool = ScratchPool::default();
-    let (_, mix) = codec.encode_chunk(&records, 3, Binarization::Msb).unwrap();
+    let (_, mix) = codec.encode_chunk(&records, 3, Scheme::Msb).unwrap();
     for _ in 0..2 {
-        let out = pool.with(|s| codec.decode_chunk_in(&mix, 900, Binarization::Msb, s));
+        let out = pool.with(|s| codec.decode_chunk_in(&mix, 900, Scheme::Msb, s));
         assert_eq!(out.unwrap(), records);
     }
 }
