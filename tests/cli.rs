@@ -264,6 +264,10 @@ fn rm_deletes_input_only_after_verified_output() {
         d.join("a.bin.pcz").exists(),
         "decompress keeps its input by default"
     );
+    // Output on stdout or a device is no stored copy: --rm keeps the input.
+    ok(&["compress", "a.bin", "--rm", "-c"], d);
+    ok(&["decompress", "a.bin.pcz", "--rm", "-o", "/dev/null"], d);
+    assert!(d.join("a.bin").exists() && d.join("a.bin.pcz").exists());
 }
 
 /// The pixels of a PNG file (gray or RGB, 8-bit).

@@ -20,7 +20,8 @@ pub struct OutputArgs {
     /// Keep the input (the default).
     #[arg(short, long)]
     pub keep: bool,
-    /// Delete the input, only after its output was verified.
+    /// Delete the input, only after its output was verified and written to a file (with -c
+    /// or a device such as /dev/null as output the input is kept).
     #[arg(long, conflicts_with = "keep")]
     pub rm: bool,
 }
@@ -80,9 +81,20 @@ impl Sink {
     }
 }
 
-/// Deletes `input` (never stdin) after its output was verified by the caller.
-pub fn remove_verified_input(input: &Path) -> Result<()> {
-    if input != Path::new("-") {
+/// Deletes `input` (never stdin) after its output, written to `sink`, was verified by the
+/// caller. An output on stdout or on a device or pipe (`-o /dev/null`) is not a stored
+/// copy, so the input is kept, as `xz -c` and `gzip -c` keep theirs.
+pub fn remove_verified_input(input: &Path, sink: &Sink) -> Result<()> {
+    let stored = match sink {
+        Sink::Stdout => false,
+        Sink::File(path) => !crate::atomic::is_special(path),
+    };
+    if !stored {
+        eprintln!(
+            "pcz: {}: kept (--rm deletes an input only when its output is a file)",
+            input.display()
+        );
+    } else if input != Path::new("-") {
         std::fs::remove_file(input).map_err(|e| super::in_file(input, e.into()))?;
     }
     Ok(())
