@@ -539,9 +539,9 @@ fn sampled_mix<'c>(
     row: usize,
     input_len: usize,
 ) -> Result<(MixPolicy, Option<KnownChunk<'c>>)> {
-    if policy == MixPolicy::Never {
+    let MixPolicy::AtMost { scheme, .. } = policy else {
         return Ok((policy, None));
-    }
+    };
     let d = best.record_size;
     let records = coded.len() / d;
     let n = (chunk_bytes(input_len) / d).clamp(1, records.max(1));
@@ -552,9 +552,6 @@ fn sampled_mix<'c>(
     if sample.is_empty() || !codec.pc().accepts(sample) {
         return Ok((policy, None));
     }
-    let MixPolicy::AtMost { scheme, .. } = policy else {
-        return Ok((policy, None));
-    };
     let (pc, mix) = codec.encode_chunk(sample, row, scheme)?;
     let policy = match policy.keeps(pc.len(), mix.len()) {
         true => policy,

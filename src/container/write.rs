@@ -73,8 +73,8 @@ impl MixPolicy {
         }
     }
 
-    /// Whether pcmix is kept whenever it is not larger, with the fullest scheme: what a
-    /// caller with a trained model wants (its strong circuit gains most from `ModeFirst`).
+    /// pcmix whenever it is not larger, with the fullest scheme: what a caller with a
+    /// trained model wants (its strong circuit gains most from `ModeFirst`).
     pub const SMALLEST: MixPolicy = MixPolicy::AtMost {
         fraction: 1.0,
         scheme: Scheme::ModeFirst,
