@@ -243,14 +243,17 @@ pub fn compress(
             Some(full) => full,
             None => circuited.model.finish(FALLBACK_ZSTD_LEVEL)?,
         };
-        Ok(if full.packed.len() < fallback.packed.len() {
-            Outcome {
-                fallback_bytes: Some(fallback.packed.len()),
-                ..full
-            }
-        } else {
-            fallback
-        })
+        let needed = mix_fraction(circuited.mix, &full.packed)?;
+        Ok(
+            if (full.packed.len() as f64) < needed * fallback.packed.len() as f64 {
+                Outcome {
+                    fallback_bytes: Some(fallback.packed.len()),
+                    ..full
+                }
+            } else {
+                fallback
+            },
+        )
     })
 }
 
@@ -528,7 +531,8 @@ fn order0_bits(bytes: impl Iterator<Item = u8>) -> f64 {
 }
 
 /// The level's pcmix `policy`, tried on the chunk of `coded` nearest its middle:
-/// [`MixPolicy::Never`] when pcmix does not save enough there, so that its encoder (several
+/// [`MixPolicy::Never`] when the container would not keep pcmix there (it saves too little
+/// over `pc` and over the fallback's zstd level), so that its encoder (several
 /// times slower than the circuit alone on small circuits) does not run on the rest of a
 /// file where it would not be kept. Also returns the sample's coding, which the container
 /// reuses for that chunk instead of coding it again.
@@ -553,7 +557,7 @@ fn sampled_mix<'c>(
         return Ok((policy, None));
     }
     let (pc, mix) = codec.encode_chunk(sample, row, scheme)?;
-    let policy = match policy.keeps(pc.len(), mix.len()) {
+    let policy = match container::mix_kept(sample, d, (&pc, &mix), policy, FALLBACK_ZSTD_LEVEL)? {
         true => policy,
         false => MixPolicy::Never,
     };
@@ -575,6 +579,22 @@ fn middle_chunk(records: usize, n: usize) -> usize {
 /// that the output does not depend on it).
 fn chunk_bytes(len: usize) -> usize {
     (len / CHUNKS_AIMED_AT).clamp(MIN_CHUNK_BYTES, MODEL_CHUNK_BYTES)
+}
+
+/// The fraction of the fallback's size the circuit's file `packed` must be under: the
+/// pcmix policy's own when some chunk uses pcmix (its slow decoding must buy as much
+/// against the fallback as against the other codecs of a chunk), else 1.
+fn mix_fraction(mix: MixPolicy, packed: &[u8]) -> Result<f64> {
+    let MixPolicy::AtMost { fraction, .. } = mix else {
+        return Ok(1.0);
+    };
+    let parsed = container::parse(packed, &container::Limits::default())?;
+    let mixed = parsed
+        .header
+        .chunks
+        .iter()
+        .any(|c| c.codec.scheme().is_some());
+    Ok(if mixed { fraction } else { 1.0 })
 }
 
 /// True when every chunk of `packed` uses a circuit codec (pc or pcmix).
@@ -605,6 +625,7 @@ fn zstd_estimate(body: &[u8], level: i32) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::Scheme;
     use crate::rng::Rng;
 
     #[test]
@@ -635,6 +656,41 @@ mod tests {
             assert!(start + 10 <= records);
             assert!(start.abs_diff(records / 2) <= 10);
         }
+    }
+
+    #[test]
+    fn a_file_with_pcmix_chunks_must_beat_the_fallback_by_the_policy_fraction() {
+        let mut rng = Rng::new(5);
+        let c = crate::circuit::tests::random_circuit(&mut rng, 16, 256, 2);
+        let mut x = 0u8;
+        let walk: Vec<u8> = (0..16 * 400)
+            .map(|i| {
+                x = x.wrapping_add(rng.below(3) as u8).wrapping_sub(1);
+                (u16::from(x) % c.alphabet()[i % 16]) as u8
+            })
+            .collect();
+        let lean = MixPolicy::AtMost {
+            fraction: 0.97,
+            scheme: Scheme::Lean,
+        };
+        let packed = |mix| {
+            let options = CompressOptions {
+                model: Some((&c, ModelMode::Embed)),
+                chunk_records: Some(200),
+                row: 4,
+                mix,
+                ..Default::default()
+            };
+            container::compress(&walk, &options).unwrap()
+        };
+        let whenever = MixPolicy::AtMost {
+            fraction: 1.0,
+            scheme: Scheme::Lean,
+        };
+        assert_eq!(mix_fraction(lean, &packed(whenever)).unwrap(), 0.97);
+        let never = packed(MixPolicy::Never);
+        assert_eq!(mix_fraction(lean, &never).unwrap(), 1.0, "no pcmix chunk");
+        assert_eq!(mix_fraction(MixPolicy::Never, &never).unwrap(), 1.0);
     }
 
     #[test]

@@ -342,3 +342,35 @@ fn a_known_chunk_is_taken_only_for_its_own_records() {
         assert!(staged.finish(19).unwrap() == direct, "{policy:?}");
     }
 }
+
+#[test]
+fn pcmix_must_save_its_fraction_over_the_smallest_other_coding() {
+    let mut rng = Rng::new(49);
+    let lean = MixPolicy::AtMost {
+        fraction: 0.97,
+        scheme: Scheme::Lean,
+    };
+    // Only the payloads' sizes matter to the choice.
+    let kept = |raw: &[u8], pc: usize, mix: usize| {
+        mix_kept(raw, 1, (&vec![0; pc], &vec![0; mix]), lean, 19).unwrap()
+    };
+    // Random bytes: stored (4000 bytes) is the smallest other coding when pc is larger.
+    let noise: Vec<u8> = (0..4000).map(|_| rng.next_u64() as u8).collect();
+    assert!(kept(&noise, 5000, 3880));
+    assert!(
+        !kept(&noise, 5000, 3881),
+        "78% of pc but above 97% of stored"
+    );
+    assert!(kept(&noise, 3000, 2910));
+    assert!(!kept(&noise, 3000, 2911));
+    // Four letters: zstd (about 2 bits a letter) is the coding to beat, not a larger pc.
+    let dna: Vec<u8> = (0..4000).map(|_| b"ACGT"[rng.below(4) as usize]).collect();
+    let zstd = zstd::bulk::compress(&dna, 19).unwrap().len();
+    assert!(zstd < 1200, "{zstd}");
+    assert!(kept(&dna, 3000, zstd * 97 / 100));
+    assert!(
+        !kept(&dna, 3000, zstd - 1),
+        "below pc and zstd, but not by 3%"
+    );
+    assert!(!MixPolicy::Never.keeps(3000, 1));
+}

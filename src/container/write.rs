@@ -55,7 +55,8 @@ pub struct CompressOptions<'a> {
 pub enum MixPolicy {
     /// Never; pcmix is not even tried, which also makes compression faster.
     Never,
-    /// When its payload is at most a fraction of the `pc` payload.
+    /// When its payload is at most a fraction of the chunk's smallest other coding (`pc`,
+    /// zstd or stored): a small saving over zstd is as poor a trade as one over `pc`.
     AtMost {
         /// The fraction (1.0: whenever it is not larger).
         fraction: f64,
@@ -65,11 +66,14 @@ pub enum MixPolicy {
 }
 
 impl MixPolicy {
-    /// Whether a `pcmix` payload of `mix` bytes is kept beside a `pc` payload of `pc` bytes.
-    pub fn keeps(self, pc: usize, mix: usize) -> bool {
+    /// Whether a `pcmix` payload of `mix` bytes is kept over the smallest other coding of
+    /// its chunk, `other` bytes (never on a tie: the other decodes faster).
+    pub fn keeps(self, other: usize, mix: usize) -> bool {
         match self {
             MixPolicy::Never => false,
-            MixPolicy::AtMost { fraction, .. } => mix as f64 <= fraction * pc as f64,
+            MixPolicy::AtMost { fraction, .. } => {
+                mix < other && mix as f64 <= fraction * other as f64
+            }
         }
     }
 
@@ -136,7 +140,7 @@ pub struct Staged<'a> {
     circuit: Vec<Option<CircuitPayloads>>,
 }
 
-/// A chunk's `pc` payload and, when kept by the mix policy, its `pcmix` payload with the
+/// A chunk's `pc` payload and, when the mix policy tries pcmix, its `pcmix` payload with the
 /// codec of its scheme.
 type CircuitPayloads = (Vec<u8>, Option<(Codec, Vec<u8>)>);
 
@@ -211,7 +215,7 @@ impl<'a> Staged<'a> {
             .records
             .par_chunks(self.chunk_records * d)
             .zip(self.circuit.par_iter())
-            .map(|(raw, circuit)| code_chunk(raw, d, circuit.as_ref(), zstd_level))
+            .map(|(raw, circuit)| code_chunk(raw, d, circuit.as_ref(), zstd_level, options.mix))
             .collect::<Result<_>>()?;
         let mut out = Vec::new();
         out.extend_from_slice(&MAGIC);
@@ -321,20 +325,32 @@ fn circuit_payloads(
     }))
 }
 
-/// A chunk's `pc` payload and its `pcmix` payload when `policy` keeps it.
+/// A chunk's `pc` payload and its `pcmix` payload, with the codec of `policy`'s scheme.
 fn by_policy(pc: Vec<u8>, mix: Vec<u8>, policy: MixPolicy) -> CircuitPayloads {
     let kept = match policy {
-        MixPolicy::AtMost { scheme, .. } if policy.keeps(pc.len(), mix.len()) => {
-            Some((Codec::mixed(scheme), mix))
-        }
-        _ => None,
+        MixPolicy::AtMost { scheme, .. } => Some((Codec::mixed(scheme), mix)),
+        MixPolicy::Never => None,
     };
     (pc, kept)
 }
 
+/// Whether the container would code the chunk `raw` (records of `d` bytes) with its `pcmix`
+/// payload `mix` under `policy`, its other codings being `pc` and zstd at `level`.
+pub fn mix_kept(
+    raw: &[u8],
+    d: usize,
+    (pc, mix): (&[u8], &[u8]),
+    policy: MixPolicy,
+    level: i32,
+) -> Result<bool> {
+    let coded = by_policy(pc.to_vec(), mix.to_vec(), policy);
+    let (chunk, _) = code_chunk(raw, d, Some(&coded), level, policy)?;
+    Ok(chunk.codec.scheme().is_some())
+}
+
 /// Keeps the smallest of one chunk's codecs: stored, zstd at `level`, and the circuit's
-/// payloads `coded` (ties: stored, then zstd, then pc, then pcmix, the cheapest to decode
-/// first).
+/// payloads `coded`, pcmix only as `policy` allows (ties: stored, then zstd, then pc, then
+/// pcmix, the cheapest to decode first).
 ///
 /// When the circuit's stream is under half the size of a fast zstd pass (level 1), the slow
 /// zstd pass is skipped: on such chunks (e.g. MNIST: 1.2 vs ~2.3 bits per pixel) higher zstd
@@ -344,6 +360,7 @@ fn code_chunk(
     d: usize,
     coded: Option<&CircuitPayloads>,
     level: i32,
+    policy: MixPolicy,
 ) -> Result<(Chunk, Vec<u8>)> {
     let mut best = (Codec::Stored, raw.to_vec());
     let clear_win = match coded {
@@ -362,11 +379,14 @@ fn code_chunk(
         }
     }
     if let Some((pc, mix)) = coded {
-        let candidates = std::iter::once((Codec::Pc, pc)).chain(mix.iter().map(|(c, m)| (*c, m)));
-        for (codec, payload) in candidates {
-            if payload.len() < best.1.len() {
-                best = (codec, payload.clone());
-            }
+        if pc.len() < best.1.len() {
+            best = (Codec::Pc, pc.clone());
+        }
+        if let Some((codec, mix)) = mix
+            .as_ref()
+            .filter(|(_, m)| policy.keeps(best.1.len(), m.len()))
+        {
+            best = (*codec, mix.clone());
         }
     }
     let records = u32::try_from(raw.len() / d)
