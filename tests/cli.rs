@@ -265,8 +265,13 @@ fn rm_deletes_input_only_after_verified_output() {
         "decompress keeps its input by default"
     );
     // Output on stdout or a device is no stored copy: --rm keeps the input.
-    ok(&["compress", "a.bin", "--rm", "-c"], d);
-    ok(&["decompress", "a.bin.pcz", "--rm", "-o", "/dev/null"], d);
+    let kept = ok(&["compress", "a.bin", "--rm", "-c"], d);
+    assert!(String::from_utf8_lossy(&kept.stderr).contains("a.bin: kept"));
+    let quiet = ok(
+        &["decompress", "a.bin.pcz", "--rm", "-q", "-o", "/dev/null"],
+        d,
+    );
+    assert!(quiet.stderr.is_empty(), "-q silences the note");
     assert!(d.join("a.bin").exists() && d.join("a.bin.pcz").exists());
 }
 

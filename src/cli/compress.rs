@@ -142,7 +142,7 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
     }
     sink.write(&packed, args.out.force)?;
     if args.out.rm {
-        remove_verified_input(&args.input, &sink)?;
+        remove_verified_input(&args.input, &sink, progress)?;
     }
     if args.json {
         let mut json = report(&input, &packed, model.as_ref(), seconds)?;

@@ -51,7 +51,7 @@ pub fn run(args: &DecompressArgs, progress: &Progress) -> Result<()> {
     spinner.finish_and_clear();
     sink.write(&out, args.out.force)?;
     if args.out.rm {
-        remove_verified_input(&args.input, &sink)?;
+        remove_verified_input(&args.input, &sink, progress)?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Input and output plumbing shared by compress and decompress: `-` for stdin/stdout,
 //! default output names, atomic writes, and `--rm` only after verification.
 
+use super::progress::Progress;
 use crate::{Error, Result};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -83,18 +84,19 @@ impl Sink {
 
 /// Deletes `input` (never stdin) after its output, written to `sink`, was verified by the
 /// caller. An output on stdout or on a device or pipe (`-o /dev/null`) is not a stored
-/// copy, so the input is kept, as `xz -c` and `gzip -c` keep theirs.
-pub fn remove_verified_input(input: &Path, sink: &Sink) -> Result<()> {
+/// copy, so the input is kept, as `xz -c` and `gzip -c` keep theirs (with a note unless
+/// `progress` is quiet).
+pub fn remove_verified_input(input: &Path, sink: &Sink, progress: &Progress) -> Result<()> {
     let stored = match sink {
         Sink::Stdout => false,
         Sink::File(path) => !crate::atomic::is_special(path),
     };
-    if !stored {
+    if !stored && !progress.is_quiet() {
         eprintln!(
             "pcz: {}: kept (--rm deletes an input only when its output is a file)",
             input.display()
         );
-    } else if input != Path::new("-") {
+    } else if stored && input != Path::new("-") {
         std::fs::remove_file(input).map_err(|e| super::in_file(input, e.into()))?;
     }
     Ok(())
