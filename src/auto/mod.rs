@@ -168,7 +168,8 @@ pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
 /// trains and, when the measure takes longer (zstd -19 is single-threaded: 2 s on DNA of
 /// 2.7 MB), goes on with the circuit's work as if it were promising ([`with_circuit`]):
 /// only the choice between the files waits for the fallback's size, and the output does
-/// not depend on which finished first.
+/// not depend on which finished first. With one rayon thread the measure runs first
+/// instead, so that `-T 1` uses one core.
 pub fn compress(
     input: &[u8],
     options: &AutoOptions,
@@ -193,7 +194,11 @@ pub fn compress(
     };
     let incompressible = INCOMPRESSIBLE * input.len() as f64;
     std::thread::scope(|scope| {
-        let measure = scope.spawn(|| Fallback::measure(input, &detected, options));
+        // With one thread (-T 1) the measure is made first, here; the thread only hands it on.
+        let measured = (rayon::current_num_threads() == 1)
+            .then(|| Fallback::measure(input, &detected, options));
+        let measure = scope
+            .spawn(|| measured.unwrap_or_else(|| Fallback::measure(input, &detected, options)));
         let best = policy::best_candidate(coded, &detected.widths, &plan, give_up, note)?;
         // Not done early for a circuit that gave up or learnt nothing: it seldom passes.
         let early = match best.as_ref() {
