@@ -324,3 +324,23 @@ fn pixels_of_a_png_round_trip_to_a_png_with_the_same_pixels() {
         "--rm",
     );
 }
+
+#[test]
+fn short_levels_are_the_level_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text: Vec<u8> = (0..20_000u32)
+        .map(|i| b"abcab"[(i * i % 5) as usize])
+        .collect();
+    std::fs::write(d.join("a.txt"), text).unwrap();
+    let long = ok(&["compress", "--level", "1", "a.txt", "-c"], d).stdout;
+    assert_eq!(ok(&["compress", "-1", "a.txt", "-c"], d).stdout, long);
+    assert_eq!(ok(&["-z", "a.txt", "-c", "-1"], d).stdout, long);
+    fails(
+        &["compress", "-9", "--model", "m.pcm", "a.txt"],
+        d,
+        2,
+        "--level",
+    );
+    fails(&["compress", "-0", "a.txt"], d, 2, "-0");
+}

@@ -44,7 +44,7 @@ use std::time::Instant;
 ///
 /// Examples:
 ///   pcz compress ecoli.fa                                        # -> ecoli.fa.pcz
-///   pcz compress --level 6 camera.pgm                            # slower, smaller
+///   pcz compress -6 camera.pgm                                   # slower, smaller
 ///   pcz compress --pixels photo.png                              # -> photo.png.pcz
 ///   pcz compress --record-size 12 table.bin                      # records of 12 bytes
 ///   pcz compress --model mnist.pcm t10k-images-idx3-ubyte        # -> ...-ubyte.pcz
@@ -71,8 +71,9 @@ pub struct CompressArgs {
     /// chunk, so smaller chunks (finer random access, more parallelism) code larger.
     #[arg(long, value_name = "N")]
     pub chunk_records: Option<usize>,
-    /// Effort without --model, 1 (fastest) to 9 (smallest): higher levels try more record
-    /// widths and hidden sizes, and train longer on larger samples.
+    /// Effort without --model, 1 (fastest) to 9 (smallest), also written -1 to -9 as in
+    /// zstd and xz: higher levels try more record widths and hidden sizes, and train
+    /// longer on larger samples.
     #[arg(short = 'l', long, default_value_t = crate::auto::DEFAULT_LEVEL, value_name = "1..9",
           value_parser = clap::value_parser!(u8).range(1..=9), conflicts_with = "model")]
     pub level: u8,

@@ -95,7 +95,7 @@ pub(crate) fn in_file(path: &std::path::Path, e: crate::Error) -> crate::Error {
 }
 
 /// zstd-style short forms: `pcz -d FILE` is `pcz decompress FILE`, `pcz -z FILE` is
-/// `pcz compress FILE`.
+/// `pcz compress FILE`, and `-1` to `-9` after `compress` are `--level 1` to `--level 9`.
 fn zstd_style(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
         let replacement = match first {
@@ -107,5 +107,20 @@ fn zstd_style(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
             args[1] = r.into();
         }
     }
+    if args.get(1).is_some_and(|a| a == "compress") {
+        for arg in args.iter_mut().skip(2).take_while(|a| *a != "--") {
+            if let Some(level) = short_level(arg) {
+                *arg = format!("--level={level}").into();
+            }
+        }
+    }
     args
+}
+
+/// The level `n` of an argument `-n` with n in 1..=9.
+fn short_level(arg: &std::ffi::OsStr) -> Option<char> {
+    match arg.to_str()?.as_bytes() {
+        [b'-', n @ b'1'..=b'9'] => Some(char::from(*n)),
+        _ => None,
+    }
 }
