@@ -308,6 +308,35 @@ fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) ->
     }
 }
 
+/// The first index of `x` in `v` (0 if absent): where the quantizer finds its largest
+/// frequency, the lowest index among equals, to correct the total there. An audio model's
+/// mode lies anywhere in the table, so the search reads half of it on average.
+pub(crate) fn first_index_of(v: &[u32], x: u32) -> usize {
+    match Isa::detect() {
+        Isa::Portable => first_index_in_blocks(v, x),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::first_index_of_avx2(v, x) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::first_index_of_avx512(v, x) },
+    }
+}
+
+/// The portable [`first_index_of`], block by block: a whole block is tested without early
+/// exits, which compiles to vector compares, and only the block that holds `x` is walked.
+fn first_index_in_blocks(v: &[u32], x: u32) -> usize {
+    let mut start = 0;
+    for block in v.chunks(16) {
+        if block.iter().fold(false, |hit, &y| hit | (y == x)) {
+            return start + block.iter().position(|&y| y == x).unwrap_or(0);
+        }
+        start += block.len();
+    }
+    0
+}
+
 /// `sum w[i] * x[i]` in `i64` (the `pcmix` mixer's dot product: no sum of its weights
 /// times logits comes near overflowing). Exact in any order, since integer addition is
 /// associative: the vector kernels' lane-wise partial sums give the scalar result.
@@ -737,6 +766,36 @@ mod x86 {
         }
     }
 
+    /// [`super::first_index_of`] eight entries at a time: one compare and a mask of its
+    /// lanes, whose lowest set bit is the first match.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn first_index_of_avx2(v: &[u32], x: u32) -> usize {
+        first_index_in_eights(v, x)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn first_index_of_avx512(v: &[u32], x: u32) -> usize {
+        first_index_in_eights(v, x)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn first_index_in_eights(v: &[u32], x: u32) -> usize {
+        let xv = _mm256_set1_epi32(x as i32);
+        let mut eights = v.chunks_exact(8);
+        for (c, eight) in eights.by_ref().enumerate() {
+            // SAFETY: the load reads the 8 lanes of `eight`.
+            let y = unsafe { _mm256_loadu_si256(eight.as_ptr().cast()) };
+            let hits = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(y, xv)));
+            if hits != 0 {
+                return c * 8 + hits.trailing_zeros() as usize;
+            }
+        }
+        let rest = eights.remainder();
+        let start = v.len() - rest.len();
+        rest.iter().position(|&y| y == x).map_or(0, |i| start + i)
+    }
+
     #[target_feature(enable = "avx2")]
     pub(super) fn divide_avx2(v: &mut [f64], s: f64) {
         divide_body(v, s)
@@ -1067,6 +1126,36 @@ mod tests {
                 if valid {
                     assert_eq!(f, want, "{isa:?} {q:?} scale {scale}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_search_kernel_finds_the_first_match() {
+        let mut rng = Rng::new(19);
+        for _ in 0..500 {
+            let k = rng.below(300) as usize;
+            let v: Vec<u32> = (0..k).map(|_| rng.below(6) as u32).collect();
+            let x = rng.below(7) as u32;
+            let want = v.iter().position(|&y| y == x).unwrap_or(0);
+            assert_eq!(first_index_in_blocks(&v, x), want, "{v:?} {x}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the feature was just checked.
+                assert_eq!(
+                    unsafe { x86::first_index_of_avx2(&v, x) },
+                    want,
+                    "{v:?} {x}"
+                );
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the feature was just checked.
+                assert_eq!(
+                    unsafe { x86::first_index_of_avx512(&v, x) },
+                    want,
+                    "{v:?} {x}"
+                );
             }
         }
     }
