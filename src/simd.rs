@@ -98,8 +98,10 @@ pub(crate) fn mix_many<'a>(
     width: usize,
     sums: &mut [f64],
 ) {
-    mix_many_unsummed(weights, rows, out, stride, width, sums.len());
-    sum_many(out, stride, width, sums);
+    let isa = Isa::detect();
+    let outputs = Group { out, stride, width };
+    mix_many_with(isa, weights, rows, outputs, sums.len());
+    sum_many_with(isa, out, stride, width, sums);
 }
 
 /// The products of [`mix_many`] alone (no sums): `out[i * stride..][..width] =
@@ -141,7 +143,21 @@ fn mix_many_with<'a>(
 }
 
 /// For each i < `sums.len()`, `sums[i]` = the ascending sum of `out[i * stride..][..width]`
-/// from 0.0, eight (then four, then one) rows side by side.
+/// from 0.0 (rows at least `width` apart).
+fn sum_many_with(isa: Isa, out: &[f64], stride: usize, width: usize, sums: &mut [f64]) {
+    match isa {
+        Isa::Portable => sum_many(out, stride, width, sums),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::sum_many_avx2(out, stride, width, sums) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::sum_many_avx512(out, stride, width, sums) },
+    }
+}
+
+/// The portable [`sum_many_with`]: eight (then four, then one) rows side by side.
 fn sum_many(out: &[f64], stride: usize, width: usize, sums: &mut [f64]) {
     let n = sums.len();
     let eights = n / 8 * 8;
@@ -290,6 +306,35 @@ fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) ->
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => unsafe { x86::frequencies_avx512(q, scale, cap, f) },
     }
+}
+
+/// The first index of `x` in `v` (0 if absent): where the quantizer finds its largest
+/// frequency, the lowest index among equals, to correct the total there. An audio model's
+/// mode lies anywhere in the table, so the search reads half of it on average.
+pub(crate) fn first_index_of(v: &[u32], x: u32) -> usize {
+    match Isa::detect() {
+        Isa::Portable => first_index_in_blocks(v, x),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
+        // on the running CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::first_index_of_avx2(v, x) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::first_index_of_avx512(v, x) },
+    }
+}
+
+/// The portable [`first_index_of`], block by block: a whole block is tested without early
+/// exits, which compiles to vector compares, and only the block that holds `x` is walked.
+fn first_index_in_blocks(v: &[u32], x: u32) -> usize {
+    let mut start = 0;
+    for block in v.chunks(16) {
+        if block.iter().fold(false, |hit, &y| hit | (y == x)) {
+            return start + block.iter().position(|&y| y == x).unwrap_or(0);
+        }
+        start += block.len();
+    }
+    0
 }
 
 /// `sum w[i] * x[i]` in `i64` (the `pcmix` mixer's dot product: no sum of its weights
@@ -450,8 +495,9 @@ fn product_narrow<const W: usize>(ops: Operands, c: &mut [f32]) {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{divide_body, mix4, mix_blocked, scale_truncate, Group, Operands, Tally};
+    use super::{blocks4, divide_body, mix4, mix_blocked, row_sums, scale_truncate};
     use super::{dot_i32_body, train_i32_body};
+    use super::{Group, Operands, Tally};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2")]
@@ -594,14 +640,160 @@ mod x86 {
         mix_blocked::<64>(w, rows, out)
     }
 
+    /// [`super::mix4`] in blocks of 8 outputs of all four vectors (8 accumulators, as the
+    /// compiled `mix4::<8>`), written out because the compiled loop checks the bounds of
+    /// every row block and every store: a third of its instructions when M is small. The
+    /// tail of fewer than 8 outputs takes the portable loop.
     #[target_feature(enable = "avx2")]
-    pub(super) fn mix4_avx2(w: [&[f64]; 4], rows: &[f64], group: Group) {
-        mix4::<8>(w, rows, group)
+    pub(super) fn mix4_avx2(w: [&[f64]; 4], rows: &[f64], mut group: Group) {
+        let (m, width, stride) = (w[0].len(), group.width, group.stride);
+        let w: [&[f64]; 4] = [&w[0][..m], &w[1][..m], &w[2][..m], &w[3][..m]];
+        let whole = width / 8 * 8;
+        blocks4::<1>(&w, rows, whole, &mut group);
+        assert!(stride >= width, "mix4: outputs overlap");
+        let (o0, rest) = group.out.split_at_mut(stride);
+        let (o1, rest) = rest.split_at_mut(stride);
+        let (o2, o3) = rest.split_at_mut(stride);
+        let mut outs = [
+            &mut o0[..width],
+            &mut o1[..width],
+            &mut o2[..width],
+            &mut o3[..width],
+        ];
+        let weights = w[0].iter().zip(w[1]).zip(w[2].iter().zip(w[3]));
+        let rows = &rows[..m * width];
+        for from in (0..whole).step_by(8) {
+            let mut acc = [[_mm256_setzero_pd(); 2]; 4];
+            for (row, ((&w0, &w1), (&w2, &w3))) in rows.chunks_exact(width).zip(weights.clone()) {
+                // SAFETY: from + 8 <= whole <= width = row.len().
+                let r = unsafe {
+                    let p = row.as_ptr().add(from);
+                    [_mm256_loadu_pd(p), _mm256_loadu_pd(p.add(4))]
+                };
+                for (acc, wk) in acc.iter_mut().zip([w0, w1, w2, w3]) {
+                    let wk = _mm256_set1_pd(wk);
+                    for (x, &y) in acc.iter_mut().zip(&r) {
+                        *x = _mm256_add_pd(*x, _mm256_mul_pd(wk, y));
+                    }
+                }
+            }
+            for (out, acc) in outs.iter_mut().zip(&acc) {
+                // SAFETY: from + 8 <= whole <= width = out.len().
+                unsafe {
+                    let p = out.as_mut_ptr().add(from);
+                    _mm256_storeu_pd(p, acc[0]);
+                    _mm256_storeu_pd(p.add(4), acc[1]);
+                }
+            }
+        }
     }
 
     #[target_feature(enable = "avx512f")]
     pub(super) fn mix4_avx512(w: [&[f64]; 4], rows: &[f64], group: Group) {
         mix4::<32>(w, rows, group)
+    }
+
+    /// [`super::sum_many_with`] with four rows' sums in the lanes of one vector: each step
+    /// loads two outputs of each row and transposes them (loads into 128-bit halves, then
+    /// one unpack per output), so the lanes add their own rows' outputs in ascending order,
+    /// as the serial sums do. Sixteen rows at a time keep four such chains in flight (an
+    /// addition waits on the previous one of its chain), then eight, then four; the rest
+    /// one by one.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn sum_many_avx2(out: &[f64], stride: usize, width: usize, sums: &mut [f64]) {
+        sum_many_transposed(out, stride, width, sums)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn sum_many_avx512(out: &[f64], stride: usize, width: usize, sums: &mut [f64]) {
+        sum_many_transposed(out, stride, width, sums)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn sum_many_transposed(out: &[f64], stride: usize, width: usize, sums: &mut [f64]) {
+        let n = sums.len();
+        let mut i = 0;
+        while i + 16 <= n {
+            chains::<4>(&out[i * stride..], stride, width, &mut sums[i..i + 16]);
+            i += 16;
+        }
+        if i + 8 <= n {
+            chains::<2>(&out[i * stride..], stride, width, &mut sums[i..i + 8]);
+            i += 8;
+        }
+        if i + 4 <= n {
+            chains::<1>(&out[i * stride..], stride, width, &mut sums[i..i + 4]);
+            i += 4;
+        }
+        for i in i..n {
+            row_sums::<1>(&out[i * stride..], stride, width, &mut sums[i..i + 1]);
+        }
+    }
+
+    /// The sums of rows 0..4C of `out` into `sums[..4C]`, rows 4c..4c + 4 in chain c.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn chains<const C: usize>(out: &[f64], stride: usize, width: usize, sums: &mut [f64]) {
+        assert!(stride >= width && out.len() >= (4 * C - 1) * stride + width);
+        let pairs = width / 2 * 2;
+        let mut s = [_mm256_setzero_pd(); C];
+        for a in (0..pairs).step_by(2) {
+            for (c, s) in s.iter_mut().enumerate() {
+                // SAFETY: row 4c + j < 4C starts at (4c + j) * stride, and a + 2 <= width
+                // outputs of it lie inside `out` by the assertion.
+                let (r02, r13) = unsafe {
+                    let row = |j: usize| out.as_ptr().add((4 * c + j) * stride + a);
+                    (
+                        _mm256_loadu2_m128d(row(2), row(0)),
+                        _mm256_loadu2_m128d(row(3), row(1)),
+                    )
+                };
+                // (row 0, 1, 2, 3) at a, then at a + 1.
+                *s = _mm256_add_pd(*s, _mm256_unpacklo_pd(r02, r13));
+                *s = _mm256_add_pd(*s, _mm256_unpackhi_pd(r02, r13));
+            }
+        }
+        let lanes = &mut sums[..4 * C];
+        for (chunk, s) in lanes.chunks_exact_mut(4).zip(s) {
+            // SAFETY: the store writes the 4 lanes of `chunk`.
+            unsafe { _mm256_storeu_pd(chunk.as_mut_ptr(), s) };
+        }
+        if pairs < width {
+            for (i, sum) in lanes.iter_mut().enumerate() {
+                *sum += out[i * stride + pairs];
+            }
+        }
+    }
+
+    /// [`super::first_index_of`] eight entries at a time: one compare and a mask of its
+    /// lanes, whose lowest set bit is the first match.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn first_index_of_avx2(v: &[u32], x: u32) -> usize {
+        first_index_in_eights(v, x)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn first_index_of_avx512(v: &[u32], x: u32) -> usize {
+        first_index_in_eights(v, x)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn first_index_in_eights(v: &[u32], x: u32) -> usize {
+        let xv = _mm256_set1_epi32(x as i32);
+        let mut eights = v.chunks_exact(8);
+        for (c, eight) in eights.by_ref().enumerate() {
+            // SAFETY: the load reads the 8 lanes of `eight`.
+            let y = unsafe { _mm256_loadu_si256(eight.as_ptr().cast()) };
+            let hits = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(y, xv)));
+            if hits != 0 {
+                return c * 8 + hits.trailing_zeros() as usize;
+            }
+        }
+        let rest = eights.remainder();
+        let start = v.len() - rest.len();
+        rest.iter().position(|&y| y == x).map_or(0, |i| start + i)
     }
 
     #[target_feature(enable = "avx2")]
@@ -614,6 +806,11 @@ mod x86 {
         divide_body(v, s)
     }
 
+    /// [`super::frequencies`] eight weights at a time, the tail by the portable loop. Written
+    /// out because the compiled loop packs each lane's validity test down to 32 bits (three
+    /// extra instructions per four weights) and checks bounds per block: this one keeps the
+    /// test a 64-bit mask (`!(x >= 0)`: NaN or negative, one compare) and joins the two
+    /// halves' frequencies into one vector before adding them up.
     #[target_feature(enable = "avx2")]
     pub(super) fn frequencies_avx2(
         q: &[f64],
@@ -621,7 +818,50 @@ mod x86 {
         cap: u32,
         f: &mut [u32],
     ) -> Option<Tally> {
-        scale_truncate(q, scale, cap, f)
+        let n = q.len().min(f.len());
+        let whole = n / 8 * 8;
+        let (scale_v, zero) = (_mm256_set1_pd(scale), _mm256_setzero_pd());
+        let cap_v = _mm256_set1_pd(f64::from(cap));
+        let one = _mm256_set1_epi32(1);
+        let (mut bad, mut sum, mut max) = (zero, _mm256_setzero_si256(), _mm256_setzero_si256());
+        // = min(floor(x * scale), cap) for x * scale >= 0, 0 for NaN: `max` returns its
+        // second operand (0) when either is NaN, as Rust's `max` returns the non-NaN one.
+        let truncated = |x: __m256d| {
+            let t = _mm256_min_pd(_mm256_max_pd(_mm256_mul_pd(x, scale_v), zero), cap_v);
+            _mm256_cvttpd_epi32(t)
+        };
+        for (qs, fs) in q[..whole]
+            .chunks_exact(8)
+            .zip(f[..whole].chunks_exact_mut(8))
+        {
+            // SAFETY: each load reads 4 lanes inside the 8 of `qs`.
+            let (lo, hi) = unsafe {
+                (
+                    _mm256_loadu_pd(qs.as_ptr()),
+                    _mm256_loadu_pd(qs[4..].as_ptr()),
+                )
+            };
+            bad = _mm256_or_pd(bad, _mm256_cmp_pd::<_CMP_NGE_UQ>(lo, zero));
+            bad = _mm256_or_pd(bad, _mm256_cmp_pd::<_CMP_NGE_UQ>(hi, zero));
+            let v = _mm256_set_m128i(truncated(hi), truncated(lo));
+            let v = _mm256_add_epi32(v, one);
+            // SAFETY: the store writes the 8 lanes of `fs`.
+            unsafe { _mm256_storeu_si256(fs.as_mut_ptr().cast(), v) };
+            sum = _mm256_add_epi32(sum, v);
+            max = _mm256_max_epu32(max, v);
+        }
+        let mut lanes = ([0u32; 8], [0u32; 8]);
+        // SAFETY: each store writes the 8 lanes of its array.
+        unsafe {
+            _mm256_storeu_si256(lanes.0.as_mut_ptr().cast(), sum);
+            _mm256_storeu_si256(lanes.1.as_mut_ptr().cast(), max);
+        }
+        let tail = scale_truncate(&q[whole..n], scale, cap, &mut f[whole..n]);
+        let invalid = _mm256_movemask_pd(bad) != 0;
+        tail.filter(|_| !invalid).map(|t| Tally {
+            sum: lanes.0.iter().fold(t.sum, |s, &x| s.wrapping_add(x)),
+            max: lanes.1.iter().fold(t.max, |m, &x| m.max(x)),
+        })
     }
 
     #[target_feature(enable = "avx512f")]
@@ -763,7 +1003,7 @@ mod tests {
             let (m, width, n) = (
                 1 + rng.below(40) as usize,
                 1 + rng.below(if trial % 2 == 0 { 300 } else { 70 }) as usize,
-                1 + rng.below(11) as usize,
+                1 + rng.below(21) as usize,
             );
             let ws: Vec<Vec<f64>> = (0..n)
                 .map(|_| (0..m).map(|_| rng.next_f64()).collect())
@@ -786,7 +1026,7 @@ mod tests {
                     width,
                 };
                 mix_many_with(isa, |i| &ws[i], &rows, outputs, n);
-                sum_many(&got, stride, width, &mut sums);
+                sum_many_with(isa, &got, stride, width, &mut sums);
                 assert_eq!(bits(&got), bits(&want), "{isa:?} m={m} width={width} n={n}");
                 assert_eq!(bits(&sums), bits(&want_sums), "{isa:?}");
             }
@@ -886,6 +1126,36 @@ mod tests {
                 if valid {
                     assert_eq!(f, want, "{isa:?} {q:?} scale {scale}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_search_kernel_finds_the_first_match() {
+        let mut rng = Rng::new(19);
+        for _ in 0..500 {
+            let k = rng.below(300) as usize;
+            let v: Vec<u32> = (0..k).map(|_| rng.below(6) as u32).collect();
+            let x = rng.below(7) as u32;
+            let want = v.iter().position(|&y| y == x).unwrap_or(0);
+            assert_eq!(first_index_in_blocks(&v, x), want, "{v:?} {x}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the feature was just checked.
+                assert_eq!(
+                    unsafe { x86::first_index_of_avx2(&v, x) },
+                    want,
+                    "{v:?} {x}"
+                );
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the feature was just checked.
+                assert_eq!(
+                    unsafe { x86::first_index_of_avx512(&v, x) },
+                    want,
+                    "{v:?} {x}"
+                );
             }
         }
     }

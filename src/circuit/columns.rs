@@ -12,6 +12,9 @@ use std::collections::HashMap;
 /// Records whose sums [`SharedColumns::sums`] takes at once.
 const LANES: usize = 8;
 
+/// Classes up to which [`SharedColumns::sums`] transposes the class weights first.
+const TRANSPOSED: usize = 16;
+
 /// Columns the mixed table is padded to a multiple of: the vector kernels then fill whole
 /// blocks instead of finishing one output at a time (a tail of scalar products took a
 /// quarter of the mixing time on a photograph's model). The padded outputs are never read.
@@ -81,11 +84,35 @@ impl SharedColumns {
 
     #[inline(always)]
     fn sums_of<const N: usize>(&self, q: &[f64], stride: usize, sums: &mut [f64; N]) {
+        if N == LANES && self.classes.len() <= TRANSPOSED {
+            return self.sums_transposed(q, stride, sums);
+        }
         let rows: [&[f64]; N] = std::array::from_fn(|i| &q[i * stride..][..self.classes.len()]);
         let mut s = [0.0f64; N];
         for &c in self.classes.of_values() {
             for (si, row) in s.iter_mut().zip(&rows) {
                 *si += row[usize::from(c)];
+            }
+        }
+        *sums = s;
+    }
+
+    /// [`SharedColumns::sums_of`] from the class weights transposed, all `N` records'
+    /// weight of a class side by side: each value then adds one contiguous row to the `N`
+    /// sums, which compiles to vector loads and adds (each lane still its own record's
+    /// chain, in ascending order), where gathering from `N` rows took a load per record.
+    #[inline(always)]
+    fn sums_transposed<const N: usize>(&self, q: &[f64], stride: usize, sums: &mut [f64; N]) {
+        let mut t = [[0.0f64; N]; TRANSPOSED];
+        for (c, tc) in t.iter_mut().enumerate().take(self.classes.len()) {
+            for (i, x) in tc.iter_mut().enumerate() {
+                *x = q[i * stride + c];
+            }
+        }
+        let mut s = [0.0f64; N];
+        for &c in self.classes.of_values() {
+            for (si, &x) in s.iter_mut().zip(&t[usize::from(c)]) {
+                *si += x;
             }
         }
         *sums = s;

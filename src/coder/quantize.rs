@@ -24,20 +24,6 @@ fn scaled(q: &[f64], s: f64, f: &mut [u32]) -> Option<Tally> {
     crate::simd::frequencies(q, scale, TOTAL - k as u32, f).filter(|_| scale.is_finite())
 }
 
-/// The first index of `x` in `v` (0 if absent), found block by block: a whole block is
-/// tested without early exits, which compiles to vector compares, and only the block that
-/// holds `x` is walked.
-fn first_index_of(v: &[u32], x: u32) -> usize {
-    let mut start = 0;
-    for block in v.chunks(BLOCK) {
-        if block.iter().fold(false, |hit, &y| hit | (y == x)) {
-            return start + block.iter().position(|&y| y == x).unwrap_or(0);
-        }
-        start += block.len();
-    }
-    0
-}
-
 /// Bits of probability precision: frequencies sum to 2^PRECISION.
 pub const PRECISION: usize = 24;
 
@@ -118,7 +104,7 @@ impl Cdf {
     /// reach 2^32 only in theory; wrapping arithmetic keeps the result exact anyway, since
     /// the corrected frequency lies in 1..=2^P.
     fn fix_total(&mut self, tally: Tally) {
-        let best = first_index_of(&self.freq, tally.max);
+        let best = crate::simd::first_index_of(&self.freq, tally.max);
         let found = self.freq[best] == tally.max;
         let corrected = tally.max.wrapping_add(TOTAL.wrapping_sub(tally.sum));
         self.freq[best] = corrected;
@@ -128,7 +114,7 @@ impl Cdf {
             true => best,
             false => {
                 let top = self.freq.iter().copied().max().unwrap_or(0);
-                first_index_of(&self.freq, top)
+                crate::simd::first_index_of(&self.freq, top)
             }
         };
     }

@@ -232,8 +232,12 @@ impl<'a> ChunkModel<'a> {
         }
         let bits = usize::BITS - (k - 1).leading_zeros();
         let (mut node, mut lo) = (1usize, 0usize);
-        // The frequency under the current node: of [lo, lo + 2 half).
-        let mut total = range(skip, 0, k);
+        // The frequency under the current node: of [lo, lo + 2 half). At the root, that of
+        // the whole alphabet, which the frequencies sum to: no need to add them up.
+        let mut total = match skip {
+            Some(m) => TOTAL - freqs[m],
+            None => TOTAL,
+        };
         for b in (0..bits).rev() {
             let half = 1usize << b;
             let ones = range(skip, lo + half, lo + 2 * half);
