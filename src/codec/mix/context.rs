@@ -412,7 +412,7 @@ mod tests {
                 for node in (0..256).chain([1, 2, 5, 11, 23, 46, 0, 200, 3]) {
                     let key = NodeKey::new(scheme, node);
                     runs.slots(&layout, &hashes, key, &mut slots);
-                    for t in 0..layout.count {
+                    for (t, &slot) in slots[..layout.count].iter().enumerate() {
                         let (c, mask) = (layout.contexts[t], layout.masks[t]);
                         let h = hashes.tables[c];
                         let within = match c < DIRECT {
@@ -422,7 +422,7 @@ mod tests {
                             }
                         };
                         assert_eq!(
-                            slots[t],
+                            slot,
                             layout.offsets[t] + within,
                             "{scheme:?} node {node} t {t}"
                         );
