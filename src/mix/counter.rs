@@ -2,6 +2,8 @@
 //! fast and slows as the slot sees more bits (1/(n + 1.5) after n bits, down to a floor).
 //! A fresh table knows nothing, so the first bits of a chunk move its estimates quickly.
 
+use super::stretch_u16;
+
 /// Bits of probability kept in a slot.
 const P_BITS: u32 = 22;
 
@@ -51,17 +53,56 @@ impl Counters {
         self.slots.resize(len, 0);
     }
 
-    /// The probability of a one in slot `i`, in units of 2^-16.
+    /// The counter in slot `i`.
     #[inline]
-    pub fn p(&self, i: usize) -> i32 {
-        ((self.slots[i] ^ FRESH) >> (P_BITS + 10 - 16)) as i32
+    pub fn get(&self, i: usize) -> Counter {
+        Counter(self.slots[i] ^ FRESH)
     }
 
-    /// Moves slot `i` toward `bit`; the update rate stops slowing after `limit`
+    /// Stores `counter` in slot `i`.
+    #[inline]
+    pub fn set(&mut self, i: usize, counter: Counter) {
+        self.slots[i] = counter.0 ^ FRESH;
+    }
+
+    /// Reads the counter of each of `slots` into `read`, and its probability as a logit
+    /// (units of 1/256) into `logits`: one decision's predictions, one per table.
+    #[inline]
+    pub fn predict(&self, slots: &[usize], read: &mut [Counter], logits: &mut [i32]) {
+        for ((&i, counter), logit) in slots.iter().zip(read).zip(logits) {
+            *counter = self.get(i);
+            *logit = stretch_u16(counter.p());
+        }
+    }
+
+    /// Stores each counter of `read` (as [`Counters::predict`] read it from `slots`) moved
+    /// toward `bit`, with the update limits `limits` of the tables.
+    #[inline]
+    pub fn learn(&mut self, slots: &[usize], read: &[Counter], bit: bool, limits: &[u32]) {
+        for ((&i, &counter), &limit) in slots.iter().zip(read).zip(limits) {
+            self.set(i, counter.updated(bit, limit));
+        }
+    }
+}
+
+/// One slot's state (probability and count, as [`Counters`] packs them), taken out of its
+/// table: a decision reads each of its slots once, for the prediction, and writes the
+/// update back after the bit is coded without reading the slot (a cache miss, often) again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counter(u32);
+
+impl Counter {
+    /// The probability of a one, in units of 2^-16.
+    #[inline]
+    pub fn p(self) -> u16 {
+        (self.0 >> (P_BITS + 10 - 16)) as u16
+    }
+
+    /// This counter moved toward `bit`; the update rate stops slowing after `limit`
     /// (<= [`COUNT_MAX`]) updates.
     #[inline]
-    pub fn update(&mut self, i: usize, bit: bool, limit: u32) {
-        let s = self.slots[i] ^ FRESH;
+    pub fn updated(self, bit: bool, limit: u32) -> Counter {
+        let s = self.0;
         let n = s & 1023;
         let p = i64::from(s >> 10);
         let target = i64::from(bit) << P_BITS;
@@ -69,7 +110,7 @@ impl Counters {
         // side, so p stays in 0..2^22 without a clamp.
         let p = p + (((target - p) * rate(n)) >> 16);
         let n = if n < limit { n + 1 } else { n };
-        self.slots[i] = ((p as u32) << 10 | n) ^ FRESH;
+        Counter((p as u32) << 10 | n)
     }
 }
 
@@ -77,24 +118,29 @@ impl Counters {
 mod tests {
     use super::*;
 
+    /// Moves slot `i` of `c` toward `bit`.
+    fn update(c: &mut Counters, i: usize, bit: bool, limit: u32) {
+        c.set(i, c.get(i).updated(bit, limit));
+    }
+
     #[test]
     fn learns_a_biased_source() {
         let mut c = Counters::new(16);
-        assert_eq!(c.p(3), 32768);
+        assert_eq!(c.get(3).p(), 32768);
         for i in 0..400 {
-            c.update(3, i % 10 != 0, 255);
+            update(&mut c, 3, i % 10 != 0, 255);
         }
-        let p = c.p(3);
+        let p = c.get(3).p();
         assert!((55000..62000).contains(&p), "p {p}");
-        c.update(3, true, 255);
-        assert_eq!(c.p(4), 32768, "other slots untouched");
+        update(&mut c, 3, true, 255);
+        assert_eq!(c.get(4).p(), 32768, "other slots untouched");
     }
 
     #[test]
     fn first_update_moves_two_thirds_of_the_way() {
         let mut c = Counters::new(2);
-        c.update(0, true, 255);
-        assert!((54600..54700).contains(&c.p(0)), "{}", c.p(0));
+        update(&mut c, 0, true, 255);
+        assert!((54600..54700).contains(&c.get(0).p()), "{}", c.get(0).p());
     }
 
     #[test]
@@ -103,15 +149,15 @@ mod tests {
         // into the count bits or the other end.
         let mut c = Counters::new(1);
         for _ in 0..5000 {
-            c.update(0, true, COUNT_MAX);
+            update(&mut c, 0, true, COUNT_MAX);
         }
-        assert!(c.p(0) > 65500, "{}", c.p(0));
+        assert!(c.get(0).p() > 65500, "{}", c.get(0).p());
         for _ in 0..20_000 {
-            c.update(0, false, COUNT_MAX);
+            update(&mut c, 0, false, COUNT_MAX);
         }
-        assert_eq!(c.p(0), 0);
+        assert_eq!(c.get(0).p(), 0);
         // From 0, one step of 63/65536 (the rate at the count limit) toward 1.
-        c.update(0, true, COUNT_MAX);
-        assert_eq!(c.p(0), 63);
+        update(&mut c, 0, true, COUNT_MAX);
+        assert_eq!(c.get(0).p(), 63);
     }
 }

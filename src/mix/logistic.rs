@@ -49,6 +49,13 @@ pub fn stretch(p: i32) -> i32 {
     i32::from(STRETCH[p.clamp(1, 65535) as usize])
 }
 
+/// [`stretch`] of a 16-bit probability (a counter's), without the clamp: entry 0 of the
+/// table is entry 1's (the smallest logit), so 0 stretches as the clamp to 1 would.
+#[inline]
+pub fn stretch_u16(p: u16) -> i32 {
+    i32::from(STRETCH[usize::from(p)])
+}
+
 /// stretch(p) for every p: the smallest d with squash(d) >= p, or LOGIT_LIMIT if none.
 /// A constant, not built on first use: decoding stretches over twenty times a decision,
 /// and a lazily built table costs a check and an indirection on each.
@@ -94,5 +101,12 @@ mod tests {
         }
         assert_eq!(stretch(32768), 0);
         assert!(stretch(65535) > 2500 && stretch(1) == -LOGIT_LIMIT);
+    }
+
+    #[test]
+    fn stretch_u16_is_stretch() {
+        for p in 0..=u16::MAX {
+            assert_eq!(stretch_u16(p), stretch(i32::from(p)), "p {p}");
+        }
     }
 }

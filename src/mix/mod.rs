@@ -12,8 +12,8 @@ mod logistic;
 mod mixer;
 
 pub use apm::Apm;
-pub use counter::{Counters, COUNT_MAX};
-pub use logistic::{squash, stretch, LOGIT_LIMIT};
+pub use counter::{Counter, Counters, COUNT_MAX};
+pub use logistic::{squash, stretch, stretch_u16, LOGIT_LIMIT};
 pub use mixer::{Mixer, WEIGHT_ONE};
 
 /// Probabilities are in units of 2^-16; a coded probability lies in 1..=PROB_MAX.

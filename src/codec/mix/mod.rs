@@ -16,8 +16,8 @@ use super::PcCodec;
 use crate::circuit::Circuit;
 use crate::coder::{Cdf, Decoder, Encoder, TOTAL};
 use crate::error::{Error, Result};
-use crate::mix::{stretch, Apm, Counters, Mixer, WEIGHT_ONE};
-use context::{Contexts, Layout, DIRECT, TABLES};
+use crate::mix::{stretch, Apm, Counter, Counters, Mixer, WEIGHT_ONE};
+use context::{Contexts, Layout, Runs, TABLES};
 use std::sync::Mutex;
 
 /// Mixer weight sets: 25 buckets of the circuit's logit times 9 decision kinds (the 8
@@ -144,7 +144,12 @@ struct ChunkModel<'a> {
     contexts: Contexts<'a>,
     counters: Counters,
     layout: Layout,
+    /// Each table's run of slots for the value being coded.
+    runs: Runs,
+    /// The decision's slot in each table, and the counter read from it (kept between the
+    /// prediction and the update).
     slots: [usize; TABLES],
+    read: [Counter; TABLES],
     mixer: Mixer,
     apm_node: Apm,
     /// The spatial APM, for the schemes that have it.
@@ -183,7 +188,9 @@ impl<'a> ChunkModel<'a> {
             contexts: Contexts::new(codec, n, row),
             counters,
             layout,
+            runs: Runs::new(),
             slots: [0; TABLES],
+            read: [Counter::default(); TABLES],
             mixer: Mixer::new(inputs, MIXER_SETS, &init, scheme.mixer_rate()),
             apm_node: Apm::new(256, APM_RATE),
             apm_spatial,
@@ -211,6 +218,7 @@ impl<'a> ChunkModel<'a> {
             confidence: logit_bucket(logit(top, TOTAL)),
         };
         let hashes = self.contexts.hashes(pos, r, circuit, self.scheme);
+        self.runs.start(&self.layout, &hashes);
         // Frequency of the values in [from, to) (clipped to the alphabet), the mode left
         // out once the mode decision has said no.
         let mut skip = None;
@@ -268,28 +276,12 @@ impl<'a> ChunkModel<'a> {
     ) -> Result<bool> {
         let pc = logit(ones, total);
         let key = context::NodeKey::new(self.scheme, node);
-        let Layout {
-            count,
-            contexts,
-            offsets,
-            masks,
-            ..
-        } = &self.layout;
-        let count = (*count).min(TABLES);
-        for t in 0..count {
-            let (c, mask) = (contexts[t], masks[t]);
-            let h = hashes.tables[c];
-            let within = match c < DIRECT {
-                true => key.direct(h, mask),
-                false => key.hashed(h, mask),
-            };
-            self.slots[t] = offsets[t] + within;
-        }
+        self.runs.slots(&self.layout, hashes, key, &mut self.slots);
+        let count = self.layout.count.min(TABLES);
+        let (slots, read) = (&self.slots[..count], &mut self.read[..count]);
         let inputs = self.mixer.inputs_mut();
         inputs[0] = pc;
-        for (input, &slot) in inputs[1..].iter_mut().zip(&self.slots[..count]) {
-            *input = stretch(self.counters.p(slot));
-        }
+        self.counters.predict(slots, read, &mut inputs[1..]);
         let depth = match node {
             MODE_NODE => 8,
             _ => (usize::BITS - 1 - node.leading_zeros()) as usize,
@@ -309,10 +301,9 @@ impl<'a> ChunkModel<'a> {
         if let Some(apm) = &mut self.apm_spatial {
             apm.update(bit);
         }
-        let limits = &self.layout.limits[..count];
-        for (&slot, &limit) in self.slots[..count].iter().zip(limits) {
-            self.counters.update(slot, bit, limit);
-        }
+        let (slots, read) = (&self.slots[..count], &self.read[..count]);
+        self.counters
+            .learn(slots, read, bit, &self.layout.limits[..count]);
         Ok(bit)
     }
 }
