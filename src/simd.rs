@@ -5,7 +5,7 @@
 //!   and [`mix_many`], the same for several weight vectors sharing `rows`;
 //! - [`divide`]: `v /= s`, the renormalisation after every update of a context vector;
 //! - [`frequencies`]: the scaling and truncation step of the quantizer;
-//! - [`dot_i32`] and [`train_i32`]: the integer mixer of `pcmix`, once per coded bit;
+//! - [`IntKernels`]: the integer mixer of `pcmix`, once per coded bit;
 //! - [`product`]: the `f32` matrix products of the training E-step (encoder side only),
 //!   written with AVX2 / AVX-512 intrinsics because LLVM vectorises the register tiles of
 //!   the plain code across the wrong dimension (with gathers and scatters) on AVX-512.
@@ -337,18 +337,42 @@ fn first_index_in_blocks(v: &[u32], x: u32) -> usize {
     0
 }
 
-/// `sum w[i] * x[i]` in `i64` (the `pcmix` mixer's dot product: no sum of its weights
-/// times logits comes near overflowing). Exact in any order, since integer addition is
-/// associative: the vector kernels' lane-wise partial sums give the scalar result.
-pub(crate) fn dot_i32(w: &[i32], x: &[i32]) -> i64 {
-    dot_i32_with(Isa::detect(), w, x)
+/// The integer kernels of the `pcmix` mixer, for the instruction set detected when the
+/// mixer was built. Why: the mixer calls them twice per coded bit, on a few dozen inputs,
+/// and detecting the CPU's features on each call cost as much as the kernels' arithmetic.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IntKernels(Isa);
+
+impl IntKernels {
+    /// The kernels for the widest instruction set the running CPU supports.
+    pub(crate) fn detect() -> Self {
+        IntKernels(Isa::detect())
+    }
+
+    /// `sum w[i] * x[i]` in `i64` (the `pcmix` mixer's dot product: no sum of its weights
+    /// times logits comes near overflowing). Exact in any order, since integer addition is
+    /// associative: the vector kernels' lane-wise partial sums give the scalar result.
+    #[inline]
+    pub(crate) fn dot_i32(self, w: &[i32], x: &[i32]) -> i64 {
+        dot_i32_with(self.0, w, x)
+    }
+
+    /// `w[i] = clamp(w[i] + (x[i] * scale >> 22), -LIMIT, LIMIT)` for every i, in `i64`
+    /// (the `pcmix` mixer's training step, `scale` its error times its rate). Each output
+    /// depends on its own inputs only, so every width computes the same integers. `LIMIT`
+    /// is a constant so the kernels are compiled for it: as an argument, its checks and
+    /// broadcasts cost a tenth of the kernel on every call.
+    #[inline]
+    pub(crate) fn train_i32<const LIMIT: i32>(self, w: &mut [i32], x: &[i32], scale: i32) {
+        train_i32_with::<LIMIT>(self.0, w, x, scale)
+    }
 }
 
 fn dot_i32_with(isa: Isa, w: &[i32], x: &[i32]) -> i64 {
     match isa {
         Isa::Portable => dot_i32_body(w, x),
-        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
-        // on the running CPU.
+        // SAFETY: a vector `Isa` only comes from `Isa::detect` (here through the
+        // `IntKernels` it built), which checked the feature on the running CPU.
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => unsafe { x86::dot_i32_avx2(w, x) },
         // SAFETY: as above.
@@ -365,29 +389,22 @@ fn dot_i32_body(w: &[i32], x: &[i32]) -> i64 {
         .sum()
 }
 
-/// `w[i] = clamp(w[i] + (x[i] * scale >> 22), -limit, limit)` for every i, in `i64`
-/// (the `pcmix` mixer's training step, `scale` its error times its rate). Each output
-/// depends on its own inputs only, so every width computes the same integers.
-pub(crate) fn train_i32(w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
-    train_i32_with(Isa::detect(), w, x, scale, limit)
-}
-
-fn train_i32_with(isa: Isa, w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
+fn train_i32_with<const LIMIT: i32>(isa: Isa, w: &mut [i32], x: &[i32], scale: i32) {
     match isa {
-        Isa::Portable => train_i32_body(w, x, scale, limit),
-        // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
-        // on the running CPU.
+        Isa::Portable => train_i32_body::<LIMIT>(w, x, scale),
+        // SAFETY: a vector `Isa` only comes from `Isa::detect` (here through the
+        // `IntKernels` it built), which checked the feature on the running CPU.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { x86::train_i32_avx2(w, x, scale, limit) },
+        Isa::Avx2 => unsafe { x86::train_i32_avx2::<LIMIT>(w, x, scale) },
         // SAFETY: as above.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::train_i32_avx512(w, x, scale, limit) },
+        Isa::Avx512 => unsafe { x86::train_i32_avx512::<LIMIT>(w, x, scale) },
     }
 }
 
 #[inline(always)]
-fn train_i32_body(w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
-    let limit = i64::from(limit);
+fn train_i32_body<const LIMIT: i32>(w: &mut [i32], x: &[i32], scale: i32) {
+    let limit = i64::from(LIMIT);
     for (w, &x) in w.iter_mut().zip(x) {
         let dw = (i64::from(x) * i64::from(scale)) >> 22;
         *w = (i64::from(*w) + dw).clamp(-limit, limit) as i32;
@@ -511,13 +528,13 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2")]
-    pub(super) fn train_i32_avx2(w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
-        train_i32_body(w, x, scale, limit)
+    pub(super) fn train_i32_avx2<const LIMIT: i32>(w: &mut [i32], x: &[i32], scale: i32) {
+        train_i32_body::<LIMIT>(w, x, scale)
     }
 
     #[target_feature(enable = "avx512f")]
-    pub(super) fn train_i32_avx512(w: &mut [i32], x: &[i32], scale: i32, limit: i32) {
-        train_i32_body(w, x, scale, limit)
+    pub(super) fn train_i32_avx512<const LIMIT: i32>(w: &mut [i32], x: &[i32], scale: i32) {
+        train_i32_body::<LIMIT>(w, x, scale)
     }
 
     /// [`super::product`] in tiles of 8 rows x 32 columns (two vectors of 16), the last
@@ -1163,7 +1180,8 @@ mod tests {
     #[test]
     fn integer_mixer_kernels_match_the_plain_loops() {
         let mut rng = Rng::new(17);
-        let limit = 64 << 16;
+        const LIMIT: i32 = 64 << 16;
+        let limit = i64::from(LIMIT);
         for trial in 0..300 {
             let n = 1 + rng.below(40) as usize;
             let big = |rng: &mut Rng, m: i64| (rng.below(2 * m as u64 + 1) as i64 - m) as i32;
@@ -1180,7 +1198,7 @@ mod tests {
             for isa in isas() {
                 assert_eq!(dot_i32_with(isa, &w, &x), want, "{isa:?} trial {trial}");
                 let mut got = w.clone();
-                train_i32_with(isa, &mut got, &x, scale, limit as i32);
+                train_i32_with::<LIMIT>(isa, &mut got, &x, scale);
                 assert_eq!(got, trained, "{isa:?} trial {trial}");
             }
         }

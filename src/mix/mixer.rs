@@ -2,6 +2,7 @@
 //! vector per selector context, trained online by gradient descent on coding cost.
 
 use super::{squash, LOGIT_LIMIT};
+use crate::simd::IntKernels;
 
 /// Fixed-point one: weights are in units of 2^-16.
 pub const WEIGHT_ONE: i32 = 1 << 16;
@@ -24,6 +25,8 @@ pub struct Mixer {
     set: usize,
     p: i32,
     rate: i32,
+    /// The vector kernels for this CPU, chosen once here rather than on every call.
+    kernels: IntKernels,
 }
 
 /// Inputs are padded to a multiple of this (eight `i32`: one AVX2 vector).
@@ -49,6 +52,7 @@ impl Mixer {
             set: 0,
             p: 1 << 15,
             rate,
+            kernels: IntKernels::detect(),
         }
     }
 
@@ -62,7 +66,7 @@ impl Mixer {
     pub fn mix(&mut self, set: usize) -> i32 {
         self.set = set;
         let w = &self.weights[set * self.width..(set + 1) * self.width];
-        let dot = crate::simd::dot_i32(w, &self.inputs);
+        let dot = self.kernels.dot_i32(w, &self.inputs);
         let d = (dot >> 16).clamp(-i64::from(LOGIT_LIMIT), i64::from(LOGIT_LIMIT));
         self.p = squash(d as i32);
         self.p
@@ -74,7 +78,8 @@ impl Mixer {
         let w = &mut self.weights[self.set * self.width..(self.set + 1) * self.width];
         // (x * err * rate) >> 22 for each input x, as x * (err * rate): the same integer
         // (|err * rate| < 2^16 * RATE_MAX fits an i32).
-        crate::simd::train_i32(w, &self.inputs, err * self.rate, WEIGHT_LIMIT);
+        self.kernels
+            .train_i32::<WEIGHT_LIMIT>(w, &self.inputs, err * self.rate);
     }
 }
 
