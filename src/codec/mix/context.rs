@@ -19,25 +19,32 @@ pub const TABLES: usize = 20;
 /// Contexts of the MSB-first scheme (the first 12 of the mode-first one).
 const MSB_TABLES: usize = 12;
 
+/// Contexts 0 to N - 1.
+const fn first<const N: usize>() -> [usize; N] {
+    let mut t = [0; N];
+    let mut i = 0;
+    while i < N {
+        t[i] = i;
+        i += 1;
+    }
+    t
+}
+
+/// The contexts of [`Scheme::Msb`], [`Scheme::ModeFirst`] and [`Scheme::Lean`].
+const MSB: [usize; MSB_TABLES] = first();
+const ALL: [usize; TABLES] = first();
+/// The ten whose removal from the mode-first set cost most (measured one by one on
+/// MNIST, digits, WAVs, images, DNA and audio: the other ten each cost under 0.03%, and
+/// 0.24% together before the mixer's rate was raised).
+const LEAN: [usize; 10] = [0, 1, 3, 4, 8, 10, 11, 13, 17, 19];
+
 /// The contexts H[t] a scheme's tables use, in mixer input order (format-spec 6.1), which
 /// is ascending.
 fn used(scheme: Scheme) -> &'static [usize] {
-    const ALL: [usize; TABLES] = {
-        let mut t = [0; TABLES];
-        let mut i = 0;
-        while i < TABLES {
-            t[i] = i;
-            i += 1;
-        }
-        t
-    };
     match scheme {
-        Scheme::Msb => &ALL[..MSB_TABLES],
+        Scheme::Msb => &MSB,
         Scheme::ModeFirst => &ALL,
-        // The ten whose removal from the mode-first set cost most (measured one by one on
-        // MNIST, digits, WAVs, images, DNA and audio: the other ten each cost under 0.03%,
-        // and 0.24% together before the mixer's rate was raised).
-        Scheme::Lean => &[0, 1, 3, 4, 8, 10, 11, 13, 17, 19],
+        Scheme::Lean => &LEAN,
     }
 }
 
@@ -252,14 +259,16 @@ pub struct Contexts<'a> {
     /// Coded values, `values[r * D + pos]` (by position in the coding order).
     values: Vec<u8>,
     row: usize,
+    scheme: Scheme,
 }
 
 impl<'a> Contexts<'a> {
-    pub fn new(codec: &'a PcMixCodec, n: usize, row: usize) -> Self {
+    pub fn new(codec: &'a PcMixCodec, n: usize, row: usize, scheme: Scheme) -> Self {
         Contexts {
             codec,
             values: vec![0; n * codec.dims()],
             row,
+            scheme,
         }
     }
 
@@ -268,9 +277,8 @@ impl<'a> Contexts<'a> {
         self.values[r * self.codec.dims() + pos] = x;
     }
 
-    /// The contexts of position `pos` in record `r`, where `circuit` predicts, under
-    /// `scheme`.
-    pub fn hashes(&self, pos: usize, r: usize, circuit: Circuit, scheme: Scheme) -> Hashes {
+    /// The contexts of position `pos` in record `r`, where `circuit` predicts.
+    pub fn hashes(&self, pos: usize, r: usize, circuit: Circuit) -> Hashes {
         let d = self.codec.dims();
         let rec = &self.values[r * d..(r + 1) * d];
         let parent_pos = self.codec.parent[pos] as usize;
@@ -293,13 +301,13 @@ impl<'a> Contexts<'a> {
             (0, 0)
         };
         let (left2, up2) = (back(2), if w > 0 { back(2 * w) } else { 0 });
-        let spatial = hash2(left, up, 2);
         // The previous record's value at this position (0 in a chunk's first record).
         let above = r
             .checked_sub(1)
             .map_or(0, |q| u32::from(self.values[q * d + pos]));
-        let p = pos as u32;
         let n = Neighbours {
+            pos: pos as u32,
+            prev,
             left,
             up,
             up_left,
@@ -307,37 +315,28 @@ impl<'a> Contexts<'a> {
             left2,
             up2,
             parent,
+            grand,
             above,
+            spatial: hash2(left, up, 2),
+            circuit,
         };
-        let mut tables = [0; TABLES];
-        tables[..MSB_TABLES].copy_from_slice(&[
-            p,
-            parent,
-            prev,
-            hash2(parent, grand, 1),
-            hash(p << 8 | parent | 1 << 30),
-            spatial,
-            hash((p << 16 | left << 8 | up) ^ 0x5555_5555),
-            hash(spatial ^ (up_left << 8 | up_right) ^ 0x1234_5678),
-            hash(spatial ^ (left2 << 8 | up2) ^ 0x2345_6789),
-            hash(spatial ^ parent ^ 0x3456_789A),
-            hash2(above, left, 3),
-            hash((p << 16 | above << 8 | parent) ^ 0x4567_89AB),
-        ]);
-        let apm = match scheme {
-            Scheme::Msb => spatial & 0xFF,
-            Scheme::ModeFirst | Scheme::Lean => {
-                tables[MSB_TABLES..].copy_from_slice(&n.coarse(circuit));
-                top_bits(&[left, up, up_left, up_right], 2)
-            }
+        let tables = n.tables(self.scheme);
+        let apm = match self.scheme {
+            Scheme::Msb => n.spatial & 0xFF,
+            Scheme::ModeFirst => top_bits([left, up, up_left, up_right], 2),
+            // No spatial APM reads it.
+            Scheme::Lean => 0,
         };
         Hashes { tables, apm }
     }
 }
 
-/// The values around a variable that [`Contexts::hashes`] reads.
+/// The values around a variable that [`Contexts::hashes`] reads, and what the circuit
+/// predicts for it.
 #[derive(Clone, Copy)]
 struct Neighbours {
+    pos: u32,
+    prev: u32,
     left: u32,
     up: u32,
     up_left: u32,
@@ -345,46 +344,94 @@ struct Neighbours {
     left2: u32,
     up2: u32,
     parent: u32,
+    grand: u32,
     above: u32,
+    /// Context 5, which contexts 7 to 9 build on.
+    spatial: u32,
+    circuit: Circuit,
 }
 
 /// The top `bits` bits of each of `values` (8-bit values), packed with the first lowest.
-fn top_bits(values: &[u32], bits: u32) -> u32 {
-    values.iter().enumerate().fold(0, |acc, (i, &v)| {
-        acc | (v >> (8 - bits)) << (i as u32 * bits)
-    })
+#[inline(always)]
+fn top_bits<const N: usize>(values: [u32; N], bits: u32) -> u32 {
+    let mut acc = 0;
+    for (i, v) in values.into_iter().enumerate() {
+        acc |= (v >> (8 - bits)) << (i as u32 * bits);
+    }
+    acc
 }
 
 impl Neighbours {
-    /// The mode-first scheme's eight coarse contexts, hashed.
-    fn coarse(&self, circuit: Circuit) -> [u32; TABLES - MSB_TABLES] {
-        let Neighbours { left, up, .. } = *self;
+    /// The contexts the tables of `scheme` read (those of [`used`]; 0 for the others):
+    /// the lean scheme reads half of them. Each is named by a literal, so that the
+    /// compiler selects its code at compile time (a loop over `used` costs more than it
+    /// saves).
+    fn tables(&self, scheme: Scheme) -> [u32; TABLES] {
+        let mut tables = [0; TABLES];
+        macro_rules! set {
+            ($($c:literal),*) => {{
+                $(tables[$c] = self.context($c);)*
+            }};
+        }
+        match scheme {
+            Scheme::Msb => set!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
+            Scheme::ModeFirst => {
+                set!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)
+            }
+            Scheme::Lean => set!(0, 1, 3, 4, 8, 10, 11, 13, 17, 19),
+        }
+        tables
+    }
+
+    /// Context H[c] (format-spec 6.1): the first twelve are the MSB-first scheme's, the
+    /// other eight (the mode-first scheme's coarse contexts) generalise over neighbours'
+    /// top bits, a gradient and the circuit's prediction.
+    #[inline(always)]
+    fn context(&self, c: usize) -> u32 {
+        let Neighbours {
+            pos: p, left, up, ..
+        } = *self;
         let (up_left, up_right, left2, up2) = (self.up_left, self.up_right, self.left2, self.up2);
-        let (parent, above) = (self.parent, self.above);
+        let (parent, above, spatial, circuit) =
+            (self.parent, self.above, self.spatial, self.circuit);
         let around = [left, up, up_left, up_right];
-        let gradient = (left + up).saturating_sub(up_left).min(255);
-        [
-            hash(top_bits(&around, 3) ^ 0x789A_BCDE),
-            hash(top_bits(&[left, up, left2, up2], 4) ^ 0xABCD_EF01),
-            hash(top_bits(&around, 5) ^ 0xDEF0_1234),
-            hash(top_bits(&[left, up, up_left, up_right, left2, up2], 3) ^ 0xEF01_2345),
-            hash(
-                (gradient >> 3
-                    | (left.abs_diff(up_left) >> 4) << 5
-                    | (up.abs_diff(up_left) >> 4) << 9
-                    | (circuit.mode >> 6) << 13)
-                    ^ 0x1357_9BDF,
+        match c {
+            0 => p,
+            1 => parent,
+            2 => self.prev,
+            3 => hash2(parent, self.grand, 1),
+            4 => hash(p << 8 | parent | 1 << 30),
+            5 => spatial,
+            6 => hash((p << 16 | left << 8 | up) ^ 0x5555_5555),
+            7 => hash(spatial ^ (up_left << 8 | up_right) ^ 0x1234_5678),
+            8 => hash(spatial ^ (left2 << 8 | up2) ^ 0x2345_6789),
+            9 => hash(spatial ^ parent ^ 0x3456_789A),
+            10 => hash2(above, left, 3),
+            11 => hash((p << 16 | above << 8 | parent) ^ 0x4567_89AB),
+            12 => hash(top_bits(around, 3) ^ 0x789A_BCDE),
+            13 => hash(top_bits([left, up, left2, up2], 4) ^ 0xABCD_EF01),
+            14 => hash(top_bits(around, 5) ^ 0xDEF0_1234),
+            15 => hash(top_bits([left, up, up_left, up_right, left2, up2], 3) ^ 0xEF01_2345),
+            16 => {
+                let gradient = (left + up).saturating_sub(up_left).min(255);
+                hash(
+                    (gradient >> 3
+                        | (left.abs_diff(up_left) >> 4) << 5
+                        | (up.abs_diff(up_left) >> 4) << 9
+                        | (circuit.mode >> 6) << 13)
+                        ^ 0x1357_9BDF,
+                )
+            }
+            17 => hash(
+                top_bits([left, up, up_left, up_right, left2, up2, parent, above], 2) ^ 0x2468_ACE0,
             ),
-            hash(
-                top_bits(&[left, up, up_left, up_right, left2, up2, parent, above], 2)
-                    ^ 0x2468_ACE0,
-            ),
-            hash(
-                (top_bits(&[left, up], 4) | circuit.confidence << 8 | (circuit.mode >> 4) << 13)
+            18 => hash(
+                (top_bits([left, up], 4) | circuit.confidence << 8 | (circuit.mode >> 4) << 13)
                     ^ 0x48C0_37BF,
             ),
-            hash(top_bits(&[left, up, parent, above], 4) ^ 0xF012_3456),
-        ]
+            // 19, the last.
+            _ => hash(top_bits([left, up, parent, above], 4) ^ 0xF012_3456),
+        }
     }
 }
 
@@ -392,6 +439,43 @@ impl Neighbours {
 mod tests {
     use super::*;
     use crate::rng::Rng;
+
+    #[test]
+    fn a_scheme_computes_the_contexts_it_uses() {
+        let mut rng = Rng::new(11);
+        for _ in 0..100 {
+            let mut v = || (rng.next_u64() % 256) as u32;
+            let (left, up) = (v(), v());
+            let n = Neighbours {
+                pos: v() * 100,
+                prev: v(),
+                left,
+                up,
+                up_left: v(),
+                up_right: v(),
+                left2: v(),
+                up2: v(),
+                parent: v(),
+                grand: v(),
+                above: v(),
+                spatial: hash2(left, up, 2),
+                circuit: Circuit {
+                    mode: v(),
+                    confidence: v() % 25,
+                },
+            };
+            for scheme in [Scheme::Msb, Scheme::ModeFirst, Scheme::Lean] {
+                let tables = n.tables(scheme);
+                for (c, &h) in tables.iter().enumerate() {
+                    let want = match used(scheme).contains(&c) {
+                        true => n.context(c),
+                        false => 0,
+                    };
+                    assert_eq!(h, want, "{scheme:?} context {c}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn runs_give_the_slots_of_the_format() {

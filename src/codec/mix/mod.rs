@@ -185,7 +185,7 @@ impl<'a> ChunkModel<'a> {
             None => Apm::new(1 << 16, APM_RATE),
         });
         ChunkModel {
-            contexts: Contexts::new(codec, n, row),
+            contexts: Contexts::new(codec, n, row, scheme),
             counters,
             layout,
             runs: Runs::new(),
@@ -217,7 +217,7 @@ impl<'a> ChunkModel<'a> {
             mode: mode as u32,
             confidence: logit_bucket(logit(top, TOTAL)),
         };
-        let hashes = self.contexts.hashes(pos, r, circuit, self.scheme);
+        let hashes = self.contexts.hashes(pos, r, circuit);
         self.runs.start(&self.layout, &hashes);
         // Frequency of the values in [from, to) (clipped to the alphabet), the mode left
         // out once the mode decision has said no.
