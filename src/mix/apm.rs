@@ -1,7 +1,7 @@
 //! Adaptive probability maps (secondary estimation): a probability is refined by what
 //! was actually coded when a similar probability was predicted in the same context. The
-//! input logit picks a point between two of 25 buckets (0.5 logit apart, as the squash
-//! knots); the output interpolates their learnt probabilities, and the nearer bucket
+//! input logit picks a point between two of 25 buckets (1.0 logit apart: every other
+//! squash knot); the output interpolates their learnt probabilities, and the nearer bucket
 //! moves toward the coded bit.
 
 use super::{squash, LOGIT_LIMIT};
