@@ -312,7 +312,11 @@ fn frequencies_with(isa: Isa, q: &[f64], scale: f64, cap: u32, f: &mut [u32]) ->
 /// frequency, the lowest index among equals, to correct the total there. An audio model's
 /// mode lies anywhere in the table, so the search reads half of it on average.
 pub(crate) fn first_index_of(v: &[u32], x: u32) -> usize {
-    match Isa::detect() {
+    first_index_of_with(Isa::detect(), v, x)
+}
+
+fn first_index_of_with(isa: Isa, v: &[u32], x: u32) -> usize {
+    match isa {
         Isa::Portable => first_index_in_blocks(v, x),
         // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature
         // on the running CPU.
@@ -1155,24 +1159,8 @@ mod tests {
             let v: Vec<u32> = (0..k).map(|_| rng.below(6) as u32).collect();
             let x = rng.below(7) as u32;
             let want = v.iter().position(|&y| y == x).unwrap_or(0);
-            assert_eq!(first_index_in_blocks(&v, x), want, "{v:?} {x}");
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the feature was just checked.
-                assert_eq!(
-                    unsafe { x86::first_index_of_avx2(&v, x) },
-                    want,
-                    "{v:?} {x}"
-                );
-            }
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the feature was just checked.
-                assert_eq!(
-                    unsafe { x86::first_index_of_avx512(&v, x) },
-                    want,
-                    "{v:?} {x}"
-                );
+            for isa in isas() {
+                assert_eq!(first_index_of_with(isa, &v, x), want, "{isa:?} {v:?} {x}");
             }
         }
     }
