@@ -593,23 +593,23 @@ fn mix_fraction(mix: MixPolicy, packed: &[u8]) -> Result<f64> {
     let MixPolicy::AtMost { fraction, .. } = mix else {
         return Ok(1.0);
     };
-    let parsed = container::parse(packed, &container::Limits::default())?;
-    let mixed = parsed
-        .header
-        .chunks
-        .iter()
-        .any(|c| c.codec.scheme().is_some());
+    let mixed = chunk_codecs(packed)?.iter().any(|c| c.scheme().is_some());
     Ok(if mixed { fraction } else { 1.0 })
 }
 
 /// True when every chunk of `packed` uses a circuit codec (pc or pcmix).
 fn all_pc(packed: &[u8]) -> Result<bool> {
-    let parsed = container::parse(packed, &container::Limits::default())?;
-    let chunks = &parsed.header.chunks;
-    Ok(!chunks.is_empty()
-        && chunks
+    let codecs = chunk_codecs(packed)?;
+    Ok(!codecs.is_empty()
+        && codecs
             .iter()
-            .all(|c| c.codec == container::Codec::Pc || c.codec.scheme().is_some()))
+            .all(|&c| c == container::Codec::Pc || c.scheme().is_some()))
+}
+
+/// The codec of each chunk of the container `packed`.
+fn chunk_codecs(packed: &[u8]) -> Result<Vec<container::Codec>> {
+    let parsed = container::parse(packed, &container::Limits::default())?;
+    Ok(parsed.header.chunks.iter().map(|c| c.codec).collect())
 }
 
 /// The size of `body` through zstd at `level`, extrapolated from a few evenly spaced blocks.
