@@ -34,9 +34,9 @@ use std::time::Instant;
 /// much larger than its input. pcmix decodes several times slower than the circuit alone
 /// when the circuit is small, so without --model it is used at --level 3-6 only where it
 /// saves at least 3% over every other choice, zstd -19 of the whole file included (tried
-/// on a sample first), with half its context models (about 1.4x
-/// faster, about as small with a self-trained circuit); at 7-9 wherever it is smaller,
-/// with all of them, as with --model; and never at 1-2.
+/// on a sample first), with half its context models (about 1.4x faster, about as small
+/// with a self-trained circuit); at 7-9 wherever it is smaller, with all of them, as with
+/// --model; and never at 1-2.
 ///
 /// A PNG is compressed byte for byte like any file, which gains little: its pixels are
 /// already deflated. With --pixels pcz codes the decoded pixels instead, as an image codec
