@@ -344,3 +344,70 @@ fn short_levels_are_the_level_option() {
     );
     fails(&["compress", "-0", "a.txt"], d, 2, "-0");
 }
+
+#[test]
+fn several_inputs_are_handled_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let names = ["a.txt", "b.bin", "c.txt"];
+    for (i, name) in names.iter().enumerate() {
+        let bytes: Vec<u8> = (0..3000u32).map(|j| (j % (7 + i as u32)) as u8).collect();
+        std::fs::write(d.join(name), bytes).unwrap();
+    }
+    let json = ok(&["compress", "--json", "a.txt", "b.bin", "c.txt"], d).stdout;
+    let lines: Vec<serde_json::Value> = String::from_utf8(json)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let inputs: Vec<_> = lines.iter().map(|l| l["input"].as_str().unwrap()).collect();
+    assert_eq!(inputs, names, "one JSON line per input, in order");
+    // Decompressed to stdout, the contents follow one another, as with `zstd -dc`.
+    let packed = ["a.txt.pcz", "b.bin.pcz", "c.txt.pcz"];
+    let joined = ok(&[&["decompress", "-c"][..], &packed[..]].concat(), d).stdout;
+    let want: Vec<u8> = names
+        .iter()
+        .flat_map(|n| std::fs::read(d.join(n)).unwrap())
+        .collect();
+    assert_eq!(joined, want);
+    // An input that fails is reported, and the others still go through.
+    for p in packed {
+        std::fs::remove_file(d.join(p)).unwrap();
+    }
+    fails(
+        &["compress", "a.txt", "missing.bin", "c.txt"],
+        d,
+        1,
+        "missing.bin",
+    );
+    assert!(d.join("a.txt.pcz").exists() && d.join("c.txt.pcz").exists());
+    fails(
+        &["compress", "-f", "a.txt", "missing.bin"],
+        d,
+        1,
+        "1 of 2 inputs failed",
+    );
+}
+
+#[test]
+fn several_inputs_refuse_a_single_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.txt"), b"aaaa").unwrap();
+    std::fs::write(d.join("b.txt"), b"bbbb").unwrap();
+    fails(&["compress", "-c", "a.txt", "b.txt"], d, 2, "drop -c");
+    fails(
+        &["compress", "-o", "x.pcz", "a.txt", "b.txt"],
+        d,
+        2,
+        "-o names one",
+    );
+    fails(
+        &["decompress", "-o", "x", "a.pcz", "b.pcz"],
+        d,
+        2,
+        "-o names one",
+    );
+    fails(&["decompress", "-c", "-", "-"], d, 2, "only once");
+    assert!(!d.join("a.txt.pcz").exists() && !d.join("x.pcz").exists());
+}

@@ -1,7 +1,7 @@
 //! `pcz compress`: a file in, a `.pcz` container out.
 
 use super::eval::read_model;
-use super::files::{read_input, remove_verified_input, OutputArgs, Sink};
+use super::files::{each_input, read_input, remove_verified_input, OutputArgs, Sink};
 use super::progress::Progress;
 use crate::auto::{self, AutoOptions, Outcome};
 use crate::circuit::Quantization;
@@ -42,8 +42,12 @@ use std::time::Instant;
 /// already deflated. With --pixels pcz codes the decoded pixels instead, as an image codec
 /// does, and decompresses to a PNG with the same pixels but not the same bytes.
 ///
+/// Several files are compressed one after another, each to its own FILE.pcz; an error on
+/// one is reported and the others still go through (the exit code is then 1).
+///
 /// Examples:
 ///   pcz compress ecoli.fa                                        # -> ecoli.fa.pcz
+///   pcz compress *.wav                                           # each -> .wav.pcz
 ///   pcz compress -6 camera.pgm                                   # slower, smaller
 ///   pcz compress --pixels photo.png                              # -> photo.png.pcz
 ///   pcz compress --record-size 12 table.bin                      # records of 12 bytes
@@ -52,8 +56,9 @@ use std::time::Instant;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct CompressArgs {
-    /// File to compress (`-` for stdin).
-    pub input: PathBuf,
+    /// Files to compress (`-` for stdin).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
     /// Model file (from `pcz train`) whose circuit codes the records.
@@ -94,15 +99,24 @@ pub struct CompressArgs {
 
 /// Runs `pcz compress`.
 pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
-    let input = read_input(&args.input)?;
-    let sink = Sink::choose(
-        &args.input,
-        args.out.output.as_deref(),
-        args.out.stdout,
-        |p| Ok(append_ext(p)),
-    )?;
     let model = args.model.as_deref().map(read_model).transpose()?;
-    let mode = match (args.embed_model, &model) {
+    each_input(&args.inputs, |path| {
+        compress_one(args, path, model.as_ref(), progress)
+    })
+}
+
+/// Compresses the file at `path` (`-`: stdin) with the circuit `model`, if any.
+fn compress_one(
+    args: &CompressArgs,
+    path: &Path,
+    model: Option<&Circuit>,
+    progress: &Progress,
+) -> Result<()> {
+    let input = read_input(path)?;
+    let sink = Sink::choose(path, args.out.output.as_deref(), args.out.stdout, |p| {
+        Ok(append_ext(p))
+    })?;
+    let mode = match (args.embed_model, model) {
         (Some(Embed::Exact), _) => ModelMode::Embed,
         (Some(Embed::Compact), Some(circuit)) => {
             ModelMode::EmbedCompact(compact_quantization(circuit, &input)?)
@@ -116,9 +130,13 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
             ModelMode::Reference(name.unwrap_or_default())
         }
     };
-    let spinner = progress.spinner(&format!("compressing {} bytes", input.len()));
+    let spinner = progress.spinner(&format!(
+        "{}: compressing {} bytes",
+        path.display(),
+        input.len()
+    ));
     let started = Instant::now();
-    let (packed, auto) = match &model {
+    let (packed, auto) = match model {
         Some(circuit) => {
             let options = CompressOptions {
                 model: Some((circuit, mode)),
@@ -131,22 +149,23 @@ pub fn run(args: &CompressArgs, progress: &Progress) -> Result<()> {
         }
         None => {
             let mut note = |m| spinner.set_message(m);
-            let outcome = self_trained(args, &input, &mut note)
-                .map_err(|e| super::in_file(&args.input, e))?;
+            let outcome =
+                self_trained(args, &input, &mut note).map_err(|e| super::in_file(path, e))?;
             (outcome.packed.clone(), Some(outcome))
         }
     };
     let seconds = started.elapsed().as_secs_f64();
     spinner.finish_and_clear();
     if args.out.rm {
-        verify(&packed, &input, model.as_ref())?;
+        verify(&packed, &input, model)?;
     }
     sink.write(&packed, args.out.force)?;
     if args.out.rm {
-        remove_verified_input(&args.input, &sink, progress)?;
+        remove_verified_input(path, &sink, progress)?;
     }
     if args.json {
-        let mut json = report(&input, &packed, model.as_ref(), seconds)?;
+        let mut json = report(&input, &packed, model, seconds)?;
+        json["input"] = path.display().to_string().into();
         if let Some(outcome) = &auto {
             json["auto"] = auto_report(outcome);
         }

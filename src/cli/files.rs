@@ -27,6 +27,62 @@ pub struct OutputArgs {
     pub rm: bool,
 }
 
+/// Why several `inputs` cannot go with these output options, if they cannot: one output
+/// name (`-o`) cannot serve them all, nor can stdout hold several `.pcz` files
+/// (`joins_on_stdout` is false when compressing; decompressed contents can follow one
+/// another there, as with `zstd -dc` or `cat`). Stdin can be read once.
+pub fn several_inputs_misuse(
+    inputs: &[PathBuf],
+    out: &OutputArgs,
+    joins_on_stdout: bool,
+) -> Option<&'static str> {
+    if inputs.len() < 2 {
+        return None;
+    }
+    let to_stdout = out.stdout || out.output.as_deref() == Some(Path::new("-"));
+    if to_stdout && !joins_on_stdout {
+        Some("several inputs need several .pcz files: drop -c (each FILE goes to FILE.pcz)")
+    } else if out.output.is_some() && !to_stdout {
+        Some("-o names one output, but several inputs were given")
+    } else if inputs.iter().filter(|p| *p == Path::new("-")).count() > 1 {
+        Some("stdin (`-`) can be read only once")
+    } else {
+        None
+    }
+}
+
+/// Runs `one` on each input in turn, as gzip and xz do with several files: an error is
+/// reported (naming its file) and the next input still runs, and the run fails at the end
+/// if any input did. A single input's error is returned as it is; a broken pipe (stdout
+/// closed) ends the run at once.
+pub fn each_input(inputs: &[PathBuf], mut one: impl FnMut(&Path) -> Result<()>) -> Result<()> {
+    if let [input] = inputs {
+        return one(input);
+    }
+    let mut failed = 0;
+    for input in inputs {
+        match one(input) {
+            Ok(()) => {}
+            Err(e) if super::is_broken_pipe(&e) => return Err(e),
+            Err(e) => {
+                let (name, message) = (input.display().to_string(), e.to_string());
+                match message.contains(&name) {
+                    true => eprintln!("pcz: {message}"),
+                    false => eprintln!("pcz: {name}: {message}"),
+                }
+                failed += 1;
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(Error::parameter(format!(
+            "{n} of {} inputs failed",
+            inputs.len()
+        ))),
+    }
+}
+
 /// Reads a whole input (`-` = stdin), naming the file in errors.
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     if path == Path::new("-") {

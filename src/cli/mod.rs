@@ -12,6 +12,7 @@ mod kt;
 mod progress;
 mod train;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -52,6 +53,14 @@ enum Command {
 /// 0 success, 1 error (one line on stderr), 2 usage error (clap's own).
 pub fn run() -> ExitCode {
     let cli = Cli::parse_from(zstd_style(std::env::args_os().collect()));
+    let misuse = match &cli.command {
+        Command::Compress(a) => files::several_inputs_misuse(&a.inputs, &a.out, false),
+        Command::Decompress(a) => files::several_inputs_misuse(&a.inputs, &a.out, true),
+        _ => None,
+    };
+    if let Some(message) = misuse {
+        clap::Error::raw(ErrorKind::ArgumentConflict, format!("{message}\n")).exit();
+    }
     if let Some(n) = cli.threads {
         // Only fails if a pool already exists, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -78,7 +87,8 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn is_broken_pipe(e: &crate::Error) -> bool {
+/// Whether `e` is a write to a closed pipe (`pcz ... | head`), which ends a run quietly.
+pub(crate) fn is_broken_pipe(e: &crate::Error) -> bool {
     matches!(e, crate::Error::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
