@@ -362,8 +362,22 @@ fn several_inputs_are_handled_one_by_one() {
         .collect();
     let inputs: Vec<_> = lines.iter().map(|l| l["input"].as_str().unwrap()).collect();
     assert_eq!(inputs, names, "one JSON line per input, in order");
-    // Decompressed to stdout, the contents follow one another, as with `zstd -dc`.
     let packed = ["a.txt.pcz", "b.bin.pcz", "c.txt.pcz"];
+    let text = ok(&[&["inspect"][..], &packed[..]].concat(), d).stdout;
+    let heads: Vec<_> = String::from_utf8(text)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("file       ").map(str::to_owned))
+        .collect();
+    assert_eq!(heads, packed, "each report headed by its file");
+    let json = ok(&[&["inspect", "--json"][..], &packed[..]].concat(), d).stdout;
+    let files: Vec<_> = String::from_utf8(json)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["file"].clone())
+        .collect();
+    assert_eq!(files, packed);
+    // Decompressed to stdout, the contents follow one another, as with `zstd -dc`.
     let joined = ok(&[&["decompress", "-c"][..], &packed[..]].concat(), d).stdout;
     let want: Vec<u8> = names
         .iter()

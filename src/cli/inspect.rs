@@ -1,17 +1,21 @@
 //! `pcz inspect`: what is inside a `.pcz` file.
 
-use super::files::read_input;
+use super::files::{each_input, read_input};
 use crate::container::{self, Limits, Model};
 use crate::Result;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Show a .pcz file's version, layout, model, chunks, sizes, ratio and checksums.
+///
+/// With several files, each report starts with the file's name (a "file" field in JSON,
+/// one line per file).
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct InspectArgs {
-    /// The .pcz file (`-` for stdin).
-    pub input: PathBuf,
+    /// The .pcz files (`-` for stdin).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -19,14 +23,20 @@ pub struct InspectArgs {
 
 /// Runs `pcz inspect`.
 pub fn run(args: &InspectArgs) -> Result<()> {
-    let bytes = read_input(&args.input)?;
+    let named = args.inputs.len() > 1;
+    each_input(&args.inputs, |path| inspect(path, args.json, named))
+}
+
+/// Prints the report of the file at `path`, headed by its name if `named`.
+fn inspect(path: &Path, json: bool, named: bool) -> Result<()> {
+    let bytes = read_input(path)?;
     let parsed = container::parse(
         &bytes,
         &Limits {
             max_output: u64::MAX,
         },
     )
-    .map_err(|e| super::in_file(&args.input, e))?;
+    .map_err(|e| super::in_file(path, e))?;
     let h = &parsed.header;
     let model = match &h.model {
         Model::None => serde_json::json!({"kind": "none"}),
@@ -64,9 +74,15 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     if h.png_pixels {
         summary["png_pixels"] = serde_json::json!(true);
     }
-    if args.json {
+    if named {
+        summary["file"] = path.display().to_string().into();
+    }
+    if json {
         println!("{summary}");
         return Ok(());
+    }
+    if named {
+        println!("file       {}", path.display());
     }
     println!("pcz format version {}", h.version);
     println!(
