@@ -5,6 +5,9 @@
 # `--pixels` row (pixel-exact round trip; sizes against zstd and xz of the PNG file).
 #
 # usage: benches/no_model_table.sh PCZ_BINARY DATA_DIR OUT.tsv
+# The last line printed (stderr) is the aggregate over the files (not the --pixels rows):
+# total bytes, compress and decompress seconds and MB/s, total pcz bytes; the targets of
+# the no-model issue are read from it.
 # Needs zstd, xz, bc, python3 and `convert` (PNG -> PPM). MNIST test images and the sklearn
 # digits are gunzipped to IDX; each PNG is also measured as raw PGM (grey) or PPM (colour).
 set -euo pipefail
@@ -28,7 +31,7 @@ for f in glob.glob(sys.argv[1] + '/*.ppm'):
 PY
 files="$(ls "$data"/text/* "$data"/dna/* "$data"/audio/*.wav "$data"/kt/* "$data"/images/*.png \
   "$work"/*.p?m "$work"/*-ubyte)"
-echo -e "file\tbytes\tpcz\tzstd19\txz9e\tc_MBps\td_MBps" > "$out"
+echo -e "file\tbytes\tpcz\tzstd19\txz9e\tc_MBps\td_MBps\tc_s\td_s" > "$out"
 now() { date +%s.%N; }
 for f in $files; do
   n=$(stat -c %s "$f")
@@ -38,7 +41,8 @@ for f in $files; do
   cmp -s "$work/m.out" "$f" || { echo "round trip failed: $f" >&2; exit 1; }
   p=$(stat -c %s "$work/m.pcz")
   c=$(echo "$n / ($t1 - $t0) / 1000000" | bc -l); d=$(echo "$n / ($t2 - $t1) / 1000000" | bc -l)
-  printf "%s\t%d\t%d\t%d\t%d\t%.2f\t%.2f\n" "$(basename "$f")" "$n" "$p" "$z" "$x" "$c" "$d" >> "$out"
+  printf "%s\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.3f\t%.3f\n" "$(basename "$f")" "$n" "$p" "$z" "$x" "$c" "$d" \
+    "$(echo "$t1 - $t0" | bc -l)" "$(echo "$t2 - $t1" | bc -l)" >> "$out"
   case "$f" in *.png)
     # --pixels: the pixels are coded and come back as a PNG with the same pixels.
     t0=$(now); "$bin" compress -q --pixels "$f" -c > "$work/m.pcz"; t1=$(now)
@@ -47,6 +51,10 @@ for f in $files; do
       || { echo "pixel round trip failed: $f" >&2; exit 1; }
     p=$(stat -c %s "$work/m.pcz")
     c=$(echo "$n / ($t1 - $t0) / 1000000" | bc -l); d=$(echo "$n / ($t2 - $t1) / 1000000" | bc -l)
-    printf "%s\t%d\t%d\t%d\t%d\t%.2f\t%.2f\n" "$(basename "$f") --pixels" "$n" "$p" "$z" "$x" "$c" "$d" >> "$out"
+    printf "%s\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.3f\t%.3f\n" "$(basename "$f") --pixels" "$n" "$p" "$z" "$x" \
+      "$c" "$d" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$t2 - $t1" | bc -l)" >> "$out"
   esac
 done
+awk -F'\t' 'NR > 1 && $1 !~ /--pixels$/ { n++; b += $2; p += $3; c += $8; d += $9 }
+  END { printf "# %d files, %.1f MB: compress %.1f s = %.2f MB/s, decompress %.1f s = %.2f MB/s, pcz %d bytes\n",
+        n, b / 1e6, c, b / c / 1e6, d, b / d / 1e6, p }' "$out" >&2
