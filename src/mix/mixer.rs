@@ -67,6 +67,7 @@ impl Mixer {
     }
 
     /// The mixed probability of a one (units of 2^-16) under weight vector `set`.
+    #[inline]
     pub fn mix(&mut self, set: usize) -> i32 {
         debug_assert!(self
             .inputs
@@ -82,6 +83,7 @@ impl Mixer {
     }
 
     /// Trains the last used weight vector on the coded `bit`.
+    #[inline]
     pub fn update(&mut self, bit: bool) {
         let err = (i32::from(bit) << 16) - self.p;
         let w = &mut self.weights[self.at..self.at + self.blocks];
