@@ -347,34 +347,52 @@ fn first_index_in_blocks(v: &[u32], x: u32) -> usize {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct IntKernels(Isa);
 
+/// Eight `i32` lanes: one AVX2 vector. The mixer keeps its inputs and weights in whole
+/// blocks (padded with zeros) so its kernels never run a scalar tail.
+pub(crate) type Block = [i32; BLOCK];
+
+/// Lanes of a [`Block`].
+pub(crate) const BLOCK: usize = 8;
+
 impl IntKernels {
     /// The kernels for the widest instruction set the running CPU supports.
     pub(crate) fn detect() -> Self {
         IntKernels(Isa::detect())
     }
 
-    /// `sum w[i] * x[i]` in `i64` (the `pcmix` mixer's dot product: no sum of its weights
-    /// times logits comes near overflowing). Exact in any order, since integer addition is
-    /// associative: the vector kernels' lane-wise partial sums give the scalar result.
+    /// `sum w[i] * x[i]` in `i64` over blocks of equal count (the `pcmix` mixer's dot
+    /// product: no sum of its weights times logits comes near overflowing). Exact in any
+    /// order, since integer addition is associative: the vector kernels' lane-wise partial
+    /// sums give the scalar result.
     #[inline]
-    pub(crate) fn dot_i32(self, w: &[i32], x: &[i32]) -> i64 {
+    pub(crate) fn dot_i32(self, w: &[Block], x: &[Block]) -> i64 {
+        debug_assert_eq!(w.len(), x.len());
         dot_i32_with(self.0, w, x)
     }
 
     /// `w[i] = clamp(w[i] + (x[i] * scale >> 22), -LIMIT, LIMIT)` for every i, in `i64`
-    /// (the `pcmix` mixer's training step, `scale` its error times its rate). Each output
-    /// depends on its own inputs only, so every width computes the same integers. `LIMIT`
-    /// is a constant so the kernels are compiled for it: as an argument, its checks and
-    /// broadcasts cost a tenth of the kernel on every call.
+    /// (the `pcmix` mixer's training step, `scale` its error times its rate), over blocks
+    /// of equal count. Each output depends on its own inputs only, so every width computes
+    /// the same integers. `LIMIT` is a constant so the kernels are compiled for it: as an
+    /// argument, its checks and broadcasts cost a tenth of the kernel on every call.
+    ///
+    /// The vector kernels compute in `i32` but for the products, so they need the step of
+    /// every weight to fit: |x * scale| < 2^52 and |w| <= LIMIT <= 2^30 (the mixer's
+    /// logits are below 2^12, its scales below 2^30, its limit 2^22).
     #[inline]
-    pub(crate) fn train_i32<const LIMIT: i32>(self, w: &mut [i32], x: &[i32], scale: i32) {
+    pub(crate) fn train_i32<const LIMIT: i32>(self, w: &mut [Block], x: &[Block], scale: i32) {
+        debug_assert_eq!(w.len(), x.len());
         train_i32_with::<LIMIT>(self.0, w, x, scale)
     }
 }
 
-fn dot_i32_with(isa: Isa, w: &[i32], x: &[i32]) -> i64 {
+/// Widest weight limit the vector training kernels take: a weight plus a step (each at
+/// most 2^30 in size) stays inside an `i32`.
+const TRAIN_LIMIT_MAX: i32 = 1 << 30;
+
+fn dot_i32_with(isa: Isa, w: &[Block], x: &[Block]) -> i64 {
     match isa {
-        Isa::Portable => dot_i32_body(w, x),
+        Isa::Portable => dot_i32_body(w.as_flattened(), x.as_flattened()),
         // SAFETY: a vector `Isa` only comes from `Isa::detect` (here through the
         // `IntKernels` it built), which checked the feature on the running CPU.
         #[cfg(target_arch = "x86_64")]
@@ -385,7 +403,6 @@ fn dot_i32_with(isa: Isa, w: &[i32], x: &[i32]) -> i64 {
     }
 }
 
-#[inline(always)]
 fn dot_i32_body(w: &[i32], x: &[i32]) -> i64 {
     w.iter()
         .zip(x)
@@ -393,9 +410,10 @@ fn dot_i32_body(w: &[i32], x: &[i32]) -> i64 {
         .sum()
 }
 
-fn train_i32_with<const LIMIT: i32>(isa: Isa, w: &mut [i32], x: &[i32], scale: i32) {
+fn train_i32_with<const LIMIT: i32>(isa: Isa, w: &mut [Block], x: &[Block], scale: i32) {
+    const { assert!(LIMIT >= 0 && LIMIT <= TRAIN_LIMIT_MAX) };
     match isa {
-        Isa::Portable => train_i32_body::<LIMIT>(w, x, scale),
+        Isa::Portable => train_i32_body::<LIMIT>(w.as_flattened_mut(), x.as_flattened(), scale),
         // SAFETY: a vector `Isa` only comes from `Isa::detect` (here through the
         // `IntKernels` it built), which checked the feature on the running CPU.
         #[cfg(target_arch = "x86_64")]
@@ -406,7 +424,6 @@ fn train_i32_with<const LIMIT: i32>(isa: Isa, w: &mut [i32], x: &[i32], scale: i
     }
 }
 
-#[inline(always)]
 fn train_i32_body<const LIMIT: i32>(w: &mut [i32], x: &[i32], scale: i32) {
     let limit = i64::from(LIMIT);
     for (w, &x) in w.iter_mut().zip(x) {
@@ -517,28 +534,130 @@ fn product_narrow<const W: usize>(ops: Operands, c: &mut [f32]) {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::{blocks4, divide_body, mix4, mix_blocked, row_sums, scale_truncate};
-    use super::{dot_i32_body, train_i32_body};
-    use super::{Group, Operands, Tally};
+    use super::{Block, Group, Operands, Tally};
     use std::arch::x86_64::*;
 
+    /// [`super::dot_i32`] a block at a time: `vpmuldq` multiplies the even lanes and,
+    /// after a shift, the odd ones into `i64` products (autovectorised, the plain loop
+    /// sign-extends every lane to `i64` first and spends twice the instructions).
     #[target_feature(enable = "avx2")]
-    pub(super) fn dot_i32_avx2(w: &[i32], x: &[i32]) -> i64 {
-        dot_i32_body(w, x)
+    pub(super) fn dot_i32_avx2(w: &[Block], x: &[Block]) -> i64 {
+        let mut acc = _mm256_setzero_si256();
+        for (w, x) in w.iter().zip(x) {
+            acc = _mm256_add_epi64(acc, products8(w, x));
+        }
+        sum4(acc)
     }
 
+    /// [`super::dot_i32`] two blocks at a time, then the odd one, as [`dot_i32_avx2`].
     #[target_feature(enable = "avx512f")]
-    pub(super) fn dot_i32_avx512(w: &[i32], x: &[i32]) -> i64 {
-        dot_i32_body(w, x)
+    pub(super) fn dot_i32_avx512(w: &[Block], x: &[Block]) -> i64 {
+        let n = w.len().min(x.len());
+        let (w2, x2) = (w[..n].chunks_exact(2), x[..n].chunks_exact(2));
+        let (w1, x1) = (w2.remainder(), x2.remainder());
+        let mut acc = _mm512_setzero_si512();
+        for (w, x) in w2.zip(x2) {
+            let (w, x) = (load16(w), load16(x));
+            let even = _mm512_mul_epi32(w, x);
+            let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(w), _mm512_srli_epi64::<32>(x));
+            acc = _mm512_add_epi64(acc, _mm512_add_epi64(even, odd));
+        }
+        let mut acc = _mm256_add_epi64(
+            _mm512_castsi512_si256(acc),
+            _mm512_extracti64x4_epi64::<1>(acc),
+        );
+        if let (Some(w), Some(x)) = (w1.first(), x1.first()) {
+            acc = _mm256_add_epi64(acc, products8(w, x));
+        }
+        sum4(acc)
     }
 
+    /// The four `i64` sums of adjacent pairs of `w[i] * x[i]` over a block.
+    #[inline]
     #[target_feature(enable = "avx2")]
-    pub(super) fn train_i32_avx2<const LIMIT: i32>(w: &mut [i32], x: &[i32], scale: i32) {
-        train_i32_body::<LIMIT>(w, x, scale)
+    fn products8(w: &Block, x: &Block) -> __m256i {
+        let (w, x) = (load8(w), load8(x));
+        let even = _mm256_mul_epi32(w, x);
+        let odd = _mm256_mul_epi32(_mm256_srli_epi64::<32>(w), _mm256_srli_epi64::<32>(x));
+        _mm256_add_epi64(even, odd)
     }
 
+    /// The sum of the four `i64` lanes of `v`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn sum4(v: __m256i) -> i64 {
+        let half = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+        _mm_cvtsi128_si64(half) + _mm_extract_epi64::<1>(half)
+    }
+
+    /// [`super::train_i32`] a block at a time, in `i32` but for the products: a step fits
+    /// an `i32` (see [`super::IntKernels::train_i32`]), so the low 32 bits of an even
+    /// lane's product shifted right by 22, logically, are those of the arithmetic shift,
+    /// and an odd lane's land in place in the high 32 bits after a left shift by 10.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn train_i32_avx2<const LIMIT: i32>(w: &mut [Block], x: &[Block], scale: i32) {
+        let s = _mm256_set1_epi32(scale);
+        for (w, x) in w.iter_mut().zip(x) {
+            train8::<LIMIT>(w, x, s);
+        }
+    }
+
+    /// [`super::train_i32`] two blocks at a time, then the odd one, as [`train_i32_avx2`].
     #[target_feature(enable = "avx512f")]
-    pub(super) fn train_i32_avx512<const LIMIT: i32>(w: &mut [i32], x: &[i32], scale: i32) {
-        train_i32_body::<LIMIT>(w, x, scale)
+    pub(super) fn train_i32_avx512<const LIMIT: i32>(w: &mut [Block], x: &[Block], scale: i32) {
+        let n = w.len().min(x.len());
+        let mut w2 = w[..n].chunks_exact_mut(2);
+        let mut x2 = x[..n].chunks_exact(2);
+        let (s, hi, lo) = (
+            _mm512_set1_epi32(scale),
+            _mm512_set1_epi32(LIMIT),
+            _mm512_set1_epi32(-LIMIT),
+        );
+        for (w, x) in w2.by_ref().zip(x2.by_ref()) {
+            let (wv, xv) = (load16(w), load16(x));
+            let even = _mm512_srli_epi64::<22>(_mm512_mul_epi32(xv, s));
+            let odd = _mm512_slli_epi64::<10>(_mm512_mul_epi32(_mm512_srli_epi64::<32>(xv), s));
+            let dw = _mm512_mask_blend_epi32(0xaaaa, even, odd);
+            let wv = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(wv, dw), lo), hi);
+            // SAFETY: the store writes the two blocks of the chunk `w`.
+            unsafe { _mm512_storeu_si512(w.as_mut_ptr().cast(), wv) }
+        }
+        let s = _mm256_set1_epi32(scale);
+        if let (Some(w), Some(x)) = (w2.into_remainder().first_mut(), x2.remainder().first()) {
+            train8::<LIMIT>(w, x, s);
+        }
+    }
+
+    /// [`train_i32_avx2`]'s step on one block, `s` the scale in every lane.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn train8<const LIMIT: i32>(w: &mut Block, x: &Block, s: __m256i) {
+        let (wv, xv) = (load8(w), load8(x));
+        let even = _mm256_srli_epi64::<22>(_mm256_mul_epi32(xv, s));
+        let odd = _mm256_slli_epi64::<10>(_mm256_mul_epi32(_mm256_srli_epi64::<32>(xv), s));
+        let dw = _mm256_blend_epi32::<0xaa>(even, odd);
+        let wv = _mm256_min_epi32(
+            _mm256_max_epi32(_mm256_add_epi32(wv, dw), _mm256_set1_epi32(-LIMIT)),
+            _mm256_set1_epi32(LIMIT),
+        );
+        // SAFETY: the store writes the 8 lanes of `w`.
+        unsafe { _mm256_storeu_si256(w.as_mut_ptr().cast(), wv) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn load8(v: &Block) -> __m256i {
+        // SAFETY: the load reads the 8 lanes of `v`.
+        unsafe { _mm256_loadu_si256(v.as_ptr().cast()) }
+    }
+
+    /// The 16 lanes of a pair of blocks (`chunks_exact(2)` gives only pairs).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn load16(v: &[Block]) -> __m512i {
+        assert_eq!(v.len(), 2);
+        // SAFETY: the load reads the 16 lanes of the two blocks.
+        unsafe { _mm512_loadu_si512(v.as_ptr().cast()) }
     }
 
     /// [`super::product`] in tiles of 8 rows x 32 columns (two vectors of 16), the last
@@ -1170,24 +1289,34 @@ mod tests {
         let mut rng = Rng::new(17);
         const LIMIT: i32 = 64 << 16;
         let limit = i64::from(LIMIT);
-        for trial in 0..300 {
-            let n = 1 + rng.below(40) as usize;
-            let big = |rng: &mut Rng, m: i64| (rng.below(2 * m as u64 + 1) as i64 - m) as i32;
-            let w: Vec<i32> = (0..n).map(|_| big(&mut rng, limit)).collect();
-            let x: Vec<i32> = (0..n).map(|_| big(&mut rng, 3072)).collect();
+        let big = |rng: &mut Rng, m: i64| (rng.below(2 * m as u64 + 1) as i64 - m) as i32;
+        let blocks = |v: Vec<i32>| -> Vec<Block> {
+            v.chunks_exact(8).map(|b| b.try_into().unwrap()).collect()
+        };
+        for trial in 0..400 {
+            let n = 8 * (1 + rng.below(5) as usize);
+            // Every fourth trial at the extremes: the largest logits, scales and weights.
+            let edge = trial % 4 == 0;
+            let pick = |rng: &mut Rng, m: i64| match edge {
+                true => [-m, m][rng.below(2) as usize] as i32,
+                false => big(rng, m),
+            };
+            let w: Vec<i32> = (0..n).map(|_| pick(&mut rng, limit)).collect();
+            let x: Vec<i32> = (0..n).map(|_| pick(&mut rng, 3072)).collect();
             let want: i64 = w.iter().zip(&x).map(|(&a, &b)| a as i64 * b as i64).sum();
-            let scale = big(&mut rng, 65536 << 14);
+            let scale = pick(&mut rng, (1 << 30) - 1);
             let trained: Vec<i32> = w
                 .iter()
                 .zip(&x)
                 .map(|(&w, &x)| (w as i64 + ((x as i64 * scale as i64) >> 22)).clamp(-limit, limit))
                 .map(|w| w as i32)
                 .collect();
+            let (w, x) = (blocks(w), blocks(x));
             for isa in isas() {
                 assert_eq!(dot_i32_with(isa, &w, &x), want, "{isa:?} trial {trial}");
                 let mut got = w.clone();
                 train_i32_with::<LIMIT>(isa, &mut got, &x, scale);
-                assert_eq!(got, trained, "{isa:?} trial {trial}");
+                assert_eq!(got.as_flattened(), trained, "{isa:?} trial {trial}");
             }
         }
     }

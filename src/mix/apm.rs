@@ -22,9 +22,10 @@ const _: () = assert!(STEP == 1 << STEP_BITS);
 pub struct Apm {
     /// Each entry minus its initial value ([`Apm::initial`]), so a fresh map is all zeros
     /// (zeroed pages, free until touched: the 65,536-map APM costs a chunk nothing up front).
-    p: Vec<i32>,
+    p: Vec<[i32; BUCKETS]>,
     initial: [i32; BUCKETS],
-    /// The entry of `p` the last refined logit updates, and its initial value.
+    /// The entry of `p` (counted across its maps) the last refined logit updates, and its
+    /// initial value.
     at: usize,
     at_initial: i32,
     rate: u32,
@@ -37,7 +38,7 @@ impl Apm {
         let initial: [i32; BUCKETS] =
             std::array::from_fn(|i| squash(i as i32 * STEP - LOGIT_LIMIT) * 16);
         Apm {
-            p: vec![0; contexts * BUCKETS],
+            p: vec![[0; BUCKETS]; contexts],
             initial,
             at: 0,
             at_initial: initial[0],
@@ -47,7 +48,7 @@ impl Apm {
 
     /// Makes every map the identity again, as [`Apm::new`] left it.
     pub fn reset(&mut self) {
-        self.p.fill(0);
+        self.p.fill([0; BUCKETS]);
         (self.at, self.at_initial) = (0, self.initial[0]);
     }
 
@@ -57,11 +58,10 @@ impl Apm {
         // x lies in 0..2 * LOGIT_LIMIT, so i < BUCKETS - 1.
         let x = d.clamp(-LOGIT_LIMIT, LOGIT_LIMIT - 1) + LOGIT_LIMIT;
         let (i, f) = ((x >> STEP_BITS) as usize, x & (STEP - 1));
-        let base = ctx * BUCKETS;
-        let map: &[i32; BUCKETS] = self.p[base..base + BUCKETS].try_into().expect("a map");
+        let map = &self.p[ctx];
         let (lo, hi) = (map[i] + self.initial[i], map[i + 1] + self.initial[i + 1]);
         let bucket = i + usize::from(f * 2 >= STEP);
-        (self.at, self.at_initial) = (base + bucket, self.initial[bucket]);
+        (self.at, self.at_initial) = (ctx * BUCKETS + bucket, self.initial[bucket]);
         // Entries stay in 0..=2^20 (an update moves one toward 0 or 2^20, never past), so
         // the sum is not negative and the shift divides it exactly.
         let sum = lo * (STEP - f) + hi * f;
@@ -74,7 +74,7 @@ impl Apm {
     #[inline]
     pub fn update(&mut self, bit: bool) {
         let target = i32::from(bit) << 20;
-        let stored = &mut self.p[self.at];
+        let stored = &mut self.p.as_flattened_mut()[self.at];
         // The entry is its stored offset plus its initial value.
         *stored += (target - (*stored + self.at_initial)) >> self.rate;
     }

@@ -25,7 +25,9 @@ pub fn squash(d: i32) -> i32 {
     squash_const(d)
 }
 
-/// [`squash`], usable in constants (where `clamp` is not).
+/// [`squash`], usable in constants (where `clamp` is not). In unsigned integers: the
+/// clamped offset and the interpolation term are never negative, and unsigned division by
+/// the power-of-two step is a shift, where signed division needs a sign fix-up.
 const fn squash_const(d: i32) -> i32 {
     let d = if d < -LOGIT_LIMIT {
         -LOGIT_LIMIT
@@ -34,13 +36,15 @@ const fn squash_const(d: i32) -> i32 {
     } else {
         d
     };
-    let x = d + LOGIT_LIMIT;
-    let i = (x / KNOT_STEP) as usize;
+    let x = (d + LOGIT_LIMIT) as u32;
+    let step = KNOT_STEP as u32;
+    let i = (x / step) as usize;
     if i + 1 >= KNOTS.len() {
         return KNOTS[KNOTS.len() - 1];
     }
-    let f = x % KNOT_STEP;
-    KNOTS[i] + (KNOTS[i + 1] - KNOTS[i]) * f / KNOT_STEP
+    // Knots never decrease, so the rise is not negative either.
+    let rise = (KNOTS[i + 1] - KNOTS[i]) as u32;
+    KNOTS[i] + (rise * (x % step) / step) as i32
 }
 
 /// The logit (units of 1/256) of probability `p` (units of 2^-16, clamped to 1..=65535).
@@ -77,6 +81,23 @@ static STRETCH: [i16; 1 << 16] = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The definition of [`squash`] (format-spec "pcmix"), in signed division.
+    fn plain_squash(d: i32) -> i32 {
+        let x = d.clamp(-LOGIT_LIMIT, LOGIT_LIMIT) + LOGIT_LIMIT;
+        let i = (x / KNOT_STEP) as usize;
+        match i >= 48 {
+            true => KNOTS[48],
+            false => KNOTS[i] + (KNOTS[i + 1] - KNOTS[i]) * (x % KNOT_STEP) / KNOT_STEP,
+        }
+    }
+
+    #[test]
+    fn squash_matches_its_definition() {
+        for d in -LOGIT_LIMIT - 300..=LOGIT_LIMIT + 300 {
+            assert_eq!(squash(d), plain_squash(d), "d {d}");
+        }
+    }
 
     #[test]
     fn squash_is_monotone_and_symmetric() {

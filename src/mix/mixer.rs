@@ -2,7 +2,7 @@
 //! vector per selector context, trained online by gradient descent on coding cost.
 
 use super::{squash, LOGIT_LIMIT};
-use crate::simd::IntKernels;
+use crate::simd::{Block, IntKernels, BLOCK};
 
 /// Fixed-point one: weights are in units of 2^-16.
 pub const WEIGHT_ONE: i32 = 1 << 16;
@@ -12,25 +12,23 @@ const WEIGHT_LIMIT: i32 = 64 << 16;
 
 /// A mixer of `n` inputs with `sets` weight vectors.
 ///
-/// Inputs and weight vectors are padded with zeros to a multiple of `LANES`: a zero
-/// input adds nothing to a sum and moves no weight, and the vector kernels then run
-/// without a scalar tail.
+/// Inputs and weight vectors are padded with zeros to whole [`Block`]s: a zero input adds
+/// nothing to a sum and moves no weight, and the vector kernels then run without a
+/// scalar tail.
 #[derive(Debug, Clone)]
 pub struct Mixer {
     n: usize,
-    /// `n` rounded up to a multiple of `LANES`.
-    width: usize,
-    weights: Vec<i32>,
-    inputs: Vec<i32>,
-    set: usize,
+    /// Blocks per weight vector (and of the inputs).
+    blocks: usize,
+    weights: Vec<Block>,
+    inputs: Vec<Block>,
+    /// The first block of the last used weight vector.
+    at: usize,
     p: i32,
     rate: i32,
     /// The vector kernels for this CPU, chosen once here rather than on every call.
     kernels: IntKernels,
 }
-
-/// Inputs are padded to a multiple of this (eight `i32`: one AVX2 vector).
-const LANES: usize = 8;
 
 /// Largest learning rate: error (< 2^16) times rate stays below 2^31.
 const RATE_MAX: i32 = 1 << 14;
@@ -42,30 +40,42 @@ impl Mixer {
     pub fn new(n: usize, sets: usize, init: &[i32], rate: i32) -> Self {
         debug_assert_eq!(init.len(), n);
         assert!((0..=RATE_MAX).contains(&rate), "mixer rate {rate}");
-        let width = n.next_multiple_of(LANES);
-        let padded = init.iter().copied().chain(std::iter::repeat(0));
+        assert!(
+            init.iter().all(|w| w.abs() <= WEIGHT_LIMIT),
+            "mixer weights {init:?}"
+        );
+        let blocks = n.div_ceil(BLOCK);
+        let mut first = vec![[0; BLOCK]; blocks];
+        first.as_flattened_mut()[..n].copy_from_slice(init);
         Mixer {
             n,
-            width,
-            weights: padded.take(width).cycle().take(width * sets).collect(),
-            inputs: vec![0; width],
-            set: 0,
+            blocks,
+            weights: first.iter().copied().cycle().take(blocks * sets).collect(),
+            inputs: vec![[0; BLOCK]; blocks],
+            at: 0,
             p: 1 << 15,
             rate,
             kernels: IntKernels::detect(),
         }
     }
 
-    /// The inputs (logits in units of 1/256), to set before [`Mixer::mix`].
+    /// The inputs: logits (units of 1/256, at most [`LOGIT_LIMIT`] in size, which the
+    /// training kernels rely on), to set before [`Mixer::mix`].
     #[inline]
     pub fn inputs_mut(&mut self) -> &mut [i32] {
-        &mut self.inputs[..self.n]
+        &mut self.inputs.as_flattened_mut()[..self.n]
     }
 
     /// The mixed probability of a one (units of 2^-16) under weight vector `set`.
+    #[inline]
     pub fn mix(&mut self, set: usize) -> i32 {
-        self.set = set;
-        let w = &self.weights[set * self.width..(set + 1) * self.width];
+        debug_assert!(self
+            .inputs
+            .as_flattened()
+            .iter()
+            .all(|x| x.abs() <= LOGIT_LIMIT));
+        self.at = set * self.blocks;
+        let w = &self.weights[self.at..self.at + self.blocks];
         let dot = self.kernels.dot_i32(w, &self.inputs);
         let d = (dot >> 16).clamp(-i64::from(LOGIT_LIMIT), i64::from(LOGIT_LIMIT));
         self.p = squash(d as i32);
@@ -73,9 +83,10 @@ impl Mixer {
     }
 
     /// Trains the last used weight vector on the coded `bit`.
+    #[inline]
     pub fn update(&mut self, bit: bool) {
         let err = (i32::from(bit) << 16) - self.p;
-        let w = &mut self.weights[self.set * self.width..(self.set + 1) * self.width];
+        let w = &mut self.weights[self.at..self.at + self.blocks];
         // (x * err * rate) >> 22 for each input x, as x * (err * rate): the same integer
         // (|err * rate| < 2^16 * RATE_MAX fits an i32).
         self.kernels
