@@ -189,15 +189,51 @@ impl Conditionals {
         sums: &mut [f64],
     ) -> usize {
         let pos = ctxs.first().map_or(0, |c| c.next);
-        let kv = self.k[pos];
         for ctx in ctxs.iter_mut() {
             debug_assert_eq!(ctx.next, pos, "contexts at one position");
-            self.prepare(ctx, pos);
-            ctx.ops += (self.m * kv) as u64;
+            self.prepare_next(ctx);
         }
         let ctxs = &*ctxs;
-        let sums = &mut sums[..ctxs.len()];
-        let weights = |i: usize| ctxs[i].scratch();
+        self.prepared_class_distributions(pos, |i| &ctxs[i], q, &mut sums[..ctxs.len()]);
+        pos
+    }
+
+    /// Readies `ctx` for the next variable of its record and returns that variable's
+    /// position: the variable's distribution is then a function of the position and of the
+    /// weights left in the context alone ([`Conditionals::same_weights`] compares them).
+    /// Ask for it with [`Conditionals::prepared_class_distributions`], then call
+    /// [`Conditionals::observe`] with its value.
+    pub fn prepare_next(&self, ctx: &mut Context) -> usize {
+        let pos = ctx.next;
+        self.prepare(ctx, pos);
+        ctx.ops += (self.m * self.k[pos]) as u64;
+        pos
+    }
+
+    /// True when two contexts readied at one position mix the same weights, bit for bit:
+    /// their distributions, and all that is quantized from them, are then the same. Records
+    /// that agree on the values coded so far have equal weights (the blank rows of a scanned
+    /// digit, the flat runs of a photograph's residuals), so a coder that meets the
+    /// weights of the record before may reuse its table instead of mixing again.
+    pub fn same_weights(a: &Context, b: &Context) -> bool {
+        a.scratch()
+            .iter()
+            .zip(b.scratch())
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    /// [`Conditionals::class_distributions`] of contexts already readied at position `pos`
+    /// by [`Conditionals::prepare_next`]: row j of `q` (`q[j * 256..]`) and `sums[j]`, for
+    /// j < `sums.len()`, are those of context `ctx(j)`.
+    pub fn prepared_class_distributions<'c>(
+        &self,
+        pos: usize,
+        ctx: impl Fn(usize) -> &'c Context,
+        q: &mut [f64],
+        sums: &mut [f64],
+    ) {
+        let kv = self.k[pos];
+        let weights = |j: usize| ctx(j).scratch();
         match &self.shared[pos] {
             None => mix_many(weights, &self.emission[pos], q, 256, kv, sums),
             Some(shared) => {
@@ -205,7 +241,6 @@ impl Conditionals {
                 shared.sums(q, 256, sums);
             }
         }
-        pos
     }
 
     /// Leaves in `ctx.scratch` the normalised weights of Z over which the distribution of
