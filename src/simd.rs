@@ -57,9 +57,29 @@ impl Isa {
 /// in ascending index order.
 pub(crate) fn mix(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
     if out.len() <= SHORT {
-        return mix_blocked::<16>(w, rows, out);
+        return mix_short(w, rows, out);
     }
     mix_with(Isa::detect(), w, rows, out)
+}
+
+/// [`mix`] of at most [`SHORT`] outputs, their accumulators one small array: each row
+/// adds its products to all of them at once, where the blocked loop walked the rows once
+/// per output.
+#[inline(always)]
+fn mix_short(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
+    let width = out.len();
+    let mut acc = [0.0f64; SHORT];
+    for (&wk, row) in w.iter().zip(rows.chunks_exact(width)) {
+        for (x, &y) in acc.iter_mut().zip(row) {
+            *x += wk * y;
+        }
+    }
+    let mut sum = 0.0;
+    for (o, &x) in out.iter_mut().zip(&acc) {
+        *o = x;
+        sum += x;
+    }
+    sum
 }
 
 /// Vectors this short (the M of small self-trained models) are handled inline: calling a
@@ -1001,7 +1021,7 @@ mod tests {
         let mut rng = Rng::new(11);
         for trial in 0..300 {
             let m = 1 + rng.below(40) as usize;
-            let width = 1 + rng.below(if trial % 2 == 0 { 300 } else { 70 }) as usize;
+            let width = 1 + rng.below([300, 70, SHORT as u64][trial % 3]) as usize;
             let w: Vec<f64> = (0..m).map(|_| rng.next_f64()).collect();
             let rows: Vec<f64> = (0..m * width)
                 .map(|_| rng.next_f64().powi(rng.below(30) as i32))
@@ -1014,6 +1034,11 @@ mod tests {
                 assert_eq!(bits(&got), bits(&want), "{isa:?} m={m} width={width}");
                 assert_eq!(sum.to_bits(), want_sum.to_bits(), "{isa:?} sum");
             }
+            // The dispatching entry point (short outputs take their own loop).
+            let mut got = vec![f64::NAN; width];
+            let sum = mix(&w, &rows, &mut got);
+            assert_eq!(bits(&got), bits(&want), "mix m={m} width={width}");
+            assert_eq!(sum.to_bits(), want_sum.to_bits(), "mix sum");
         }
     }
 

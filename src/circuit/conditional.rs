@@ -257,11 +257,17 @@ impl Conditionals {
             alpha[..m].copy_from_slice(&self.prior);
             return;
         }
-        let pl = own - m;
-        for (j, c) in scratch.iter_mut().enumerate() {
-            *c = alpha[pl + j] * beta[pl + j];
+        let parent = own - m..own;
+        let mut s = 0.0;
+        for ((c, &a), &b) in scratch
+            .iter_mut()
+            .zip(&alpha[parent.clone()])
+            .zip(&beta[parent])
+        {
+            *c = a * b;
+            s += *c;
         }
-        normalize(scratch);
+        scale(scratch, s);
         if let Some(l) = self.latent_of(pos) {
             let a = &mut alpha[own..own + m];
             let sum = mix(scratch, &self.transition[l], a);
@@ -278,23 +284,28 @@ impl Conditionals {
         let kv = self.k[pos];
         let e = &self.emission[pos];
         let a = usize::from(value).min(kv - 1);
+        // E[state][a] for each state, and normalize's sum taken as the values are made.
+        let column = e[a..].iter().step_by(kv);
         let own = ctx.stack.len() * m;
         let (_, _, beta) = ctx.parts();
+        let mut s = 0.0;
         match self.latent_of(pos) {
             Some(_) => {
                 let b = &mut beta[own..own + m];
-                for (state, bs) in b.iter_mut().enumerate() {
-                    *bs = e[state * kv + a];
+                for (bs, &x) in b.iter_mut().zip(column) {
+                    *bs = x;
+                    s += x;
                 }
-                normalize(b);
+                scale(b, s);
                 ctx.stack.push(pos as u32);
             }
             None => {
                 let b = &mut beta[own - m..own];
-                for (state, bs) in b.iter_mut().enumerate() {
-                    *bs *= e[state * kv + a];
+                for (bs, &x) in b.iter_mut().zip(column) {
+                    *bs *= x;
+                    s += *bs;
                 }
-                normalize(b);
+                scale(b, s);
             }
         }
         ctx.ops += m as u64;
@@ -323,10 +334,12 @@ impl Conditionals {
             // scratch[j] = sum_k W[j][k] beta[k], k ascending, as scaled rows of W^T.
             mix(&beta[own..own + m], &self.transition_t[l], scratch);
             let b = &mut beta[own - m..own];
+            let mut s = 0.0;
             for (bj, sj) in b.iter_mut().zip(&*scratch) {
                 *bj *= sj;
+                s += *bj;
             }
-            normalize(b);
+            scale(b, s);
             ctx.ops += (m * m) as u64;
         }
     }
@@ -360,19 +373,14 @@ fn open_latents(parent: &[u32], latent: &[u32]) -> usize {
     chain.into_iter().max().unwrap_or(0)
 }
 
-/// Divides by the sum (ascending order). A zero or non-finite sum (possible only with
-/// zero weights in a hand-made model) resets to uniform, which the decoder mirrors exactly.
-fn normalize(v: &mut [f64]) {
-    let mut s = 0.0;
-    for x in v.iter() {
-        s += *x;
-    }
-    scale(v, s);
-}
-
-/// The division step of [`normalize`], given the ascending-order sum `s` of `v`.
+/// Normalises `v` given `s`, the sum of its values in ascending order (callers take it as
+/// they make the values): divides by it. A zero or non-finite sum (possible only with zero
+/// weights in a hand-made model) resets to uniform, which the decoder mirrors exactly.
+#[inline]
 fn scale(v: &mut [f64], s: f64) {
-    if s > 0.0 && s.is_finite() {
+    // 0 < s < inf: positive and finite (NaN fails both), in two compares where
+    // `is_finite` compiled to a dozen integer operations.
+    if s > 0.0 && s < f64::INFINITY {
         divide(v, s);
     } else {
         let u = 1.0 / v.len() as f64;
