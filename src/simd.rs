@@ -276,6 +276,22 @@ fn blocks4<const L: usize>(
     end
 }
 
+/// Asks the CPU to start loading the cache line that holds `x` for a read soon: a hint,
+/// with no effect on any result. The codec readies thousands of records' contexts per
+/// variable, each its own allocation out of cache by then, and waiting on those loads was
+/// half the time of readying them.
+#[inline(always)]
+pub(crate) fn prefetch<T>(x: &T) {
+    // SAFETY: a prefetch neither faults nor changes memory, and `x` is a valid reference.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast())
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 /// `v[i] /= s` for every i (a true IEEE division each, never a multiply by 1/s).
 pub(crate) fn divide(v: &mut [f64], s: f64) {
     if v.len() <= SHORT {

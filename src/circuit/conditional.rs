@@ -21,7 +21,7 @@
 use super::columns::SharedColumns;
 use super::{Circuit, NO_PARENT};
 use crate::coder::Classes;
-use crate::simd::{divide, mix, mix_many, mix_many_unsummed};
+use crate::simd::{divide, mix, mix_many, mix_many_unsummed, prefetch};
 
 /// The circuit's parameters laid out for coding: emission rows state-major (`[k][a]`), so
 /// that `q += alpha[k] * row_k` runs over contiguous memory.
@@ -349,6 +349,24 @@ impl Context {
     /// The weights the last [`Conditionals::class_distributions`] mixed with.
     fn scratch(&self) -> &[f64] {
         &self.state[..self.m]
+    }
+
+    /// Starts loading what readying this context for its next variable reads first (see
+    /// [`crate::simd::prefetch`]): the top of its stack, that node's `alpha` and `beta`, and
+    /// the scratch weights.
+    pub fn prefetch(&self) {
+        let Some(top) = self.stack.last() else {
+            return;
+        };
+        prefetch(top);
+        // The top node's slot: alpha at m + (depth - 1) * m, beta one half further.
+        let own = self.stack.len() * self.m;
+        let half = (self.state.len() - self.m) / 2;
+        for i in [0, own, own + half] {
+            if let Some(x) = self.state.get(i) {
+                prefetch(x);
+            }
+        }
     }
 
     /// `(scratch, alpha, beta)`.

@@ -12,10 +12,14 @@
 use crate::circuit::{Circuit, Conditionals, Context};
 use crate::coder::{Cdf, Decoder, Encoder};
 use crate::error::{Error, Result};
+use crate::simd::prefetch;
 use rayon::prelude::*;
 
 /// Records whose distributions are computed together (they share the emission rows).
 const GROUP: usize = 8;
+
+/// How many records ahead [`PcCodec::sweep`] starts loading a record's context.
+const PREFETCH: usize = 4;
 
 /// Records coded side by side by one thread in [`PcCodec::encode_each`].
 const EACH_BLOCK: usize = 64;
@@ -246,6 +250,13 @@ impl PcCodec {
         batch.rows = 0;
         let mut r = start;
         while r < contexts.len() && batch.rows < GROUP {
+            // The contexts themselves are out of cache too: their fields twice as far ahead.
+            if let Some(ahead) = contexts.get(r + 2 * PREFETCH) {
+                prefetch(ahead);
+            }
+            if let Some(ahead) = contexts.get(r + PREFETCH) {
+                ahead.prefetch();
+            }
             self.conditionals.prepare_next(&mut contexts[r]);
             if coded && (r == 0 || !Conditionals::same_weights(&contexts[r - 1], &contexts[r])) {
                 batch.pick[batch.rows] = r;
