@@ -62,24 +62,33 @@ pub(crate) fn mix(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
     mix_with(Isa::detect(), w, rows, out)
 }
 
-/// [`mix`] of at most [`SHORT`] outputs, their accumulators one small array: each row
-/// adds its products to all of them at once, where the blocked loop walked the rows once
-/// per output.
+/// [`mix`] of at most [`SHORT`] outputs, at a length known when compiled: each row adds
+/// its products to all accumulators at once, and nothing is copied through `memcpy` (a
+/// copy of a length known only at run time was a library call that showed in profiles).
 #[inline(always)]
 fn mix_short(w: &[f64], rows: &[f64], out: &mut [f64]) -> f64 {
-    let width = out.len();
-    let mut acc = [0.0f64; SHORT];
-    for (&wk, row) in w.iter().zip(rows.chunks_exact(width)) {
+    match out.len() {
+        1 => mix_fixed::<1>(w, rows, out.try_into().expect("1 output")),
+        2 => mix_fixed::<2>(w, rows, out.try_into().expect("2 outputs")),
+        3 => mix_fixed::<3>(w, rows, out.try_into().expect("3 outputs")),
+        _ => match <&mut [f64; SHORT]>::try_from(out) {
+            Ok(out) => mix_fixed(w, rows, out),
+            Err(_) => 0.0, // no outputs
+        },
+    }
+}
+
+/// [`mix`] of exactly `N` outputs.
+#[inline(always)]
+fn mix_fixed<const N: usize>(w: &[f64], rows: &[f64], out: &mut [f64; N]) -> f64 {
+    let mut acc = [0.0f64; N];
+    for (&wk, row) in w.iter().zip(rows.chunks_exact(N)) {
         for (x, &y) in acc.iter_mut().zip(row) {
             *x += wk * y;
         }
     }
-    let mut sum = 0.0;
-    for (o, &x) in out.iter_mut().zip(&acc) {
-        *o = x;
-        sum += x;
-    }
-    sum
+    *out = acc;
+    acc.iter().fold(0.0, |sum, &x| sum + x)
 }
 
 /// Vectors this short (the M of small self-trained models) are handled inline: calling a
@@ -292,11 +301,18 @@ pub(crate) fn prefetch<T>(x: &T) {
     let _ = x;
 }
 
-/// `v[i] /= s` for every i (a true IEEE division each, never a multiply by 1/s).
+/// `v[i] /= s` for every i (a true IEEE division each, never a multiply by 1/s). Inline,
+/// so that short vectors divide in place of the call ([`divide_wide`] the others).
+#[inline(always)]
 pub(crate) fn divide(v: &mut [f64], s: f64) {
     if v.len() <= SHORT {
         return divide_body(v, s);
     }
+    divide_wide(v, s)
+}
+
+/// [`divide`] of more than [`SHORT`] values, by the widest vector unit.
+fn divide_wide(v: &mut [f64], s: f64) {
     match Isa::detect() {
         Isa::Portable => divide_body(v, s),
         // SAFETY: a vector `Isa` only comes from `Isa::detect`, which checked the feature

@@ -58,6 +58,9 @@ pub struct Context {
     m: usize,
     /// Open latent positions, root at the bottom.
     stack: Vec<u32>,
+    /// Where in `state` the weights of the prepared position start: `scratch`, or the
+    /// `alpha` slot of the position's own latent node (not copied to `scratch`).
+    weights: usize,
     next: usize,
     /// Multiply-adds performed since the last `begin`; the work-bound test reads it.
     pub ops: u64,
@@ -143,6 +146,7 @@ impl Conditionals {
         ctx.state.resize(self.m + 2 * slots, 0.0);
         ctx.m = self.m;
         ctx.stack.reserve_exact(self.depth);
+        ctx.weights = 0;
         ctx.next = 0;
         ctx.ops = 0;
     }
@@ -216,9 +220,9 @@ impl Conditionals {
     /// digit, the flat runs of a photograph's residuals), so a coder that meets the
     /// weights of the record before may reuse its table instead of mixing again.
     pub fn same_weights(a: &Context, b: &Context) -> bool {
-        a.scratch()
+        a.weights()
             .iter()
-            .zip(b.scratch())
+            .zip(b.weights())
             .all(|(x, y)| x.to_bits() == y.to_bits())
     }
 
@@ -233,7 +237,7 @@ impl Conditionals {
         sums: &mut [f64],
     ) {
         let kv = self.k[pos];
-        let weights = |j: usize| ctx(j).scratch();
+        let weights = |j: usize| ctx(j).weights();
         match &self.shared[pos] {
             None => mix_many(weights, &self.emission[pos], q, 256, kv, sums),
             Some(shared) => {
@@ -243,9 +247,9 @@ impl Conditionals {
         }
     }
 
-    /// Leaves in `ctx.scratch` the normalised weights of Z over which the distribution of
-    /// position `pos` mixes its emission rows: the prior, the parent's context, or its
-    /// transform through the transition into `pos`'s own latent.
+    /// Leaves in `ctx` (see [`Context::weights`]) the normalised weights of Z over which the
+    /// distribution of position `pos` mixes its emission rows: the prior, the parent's
+    /// context, or its transform through the transition into `pos`'s own latent.
     fn prepare(&self, ctx: &mut Context, pos: usize) {
         let m = self.m;
         self.close_finished(ctx, pos);
@@ -253,8 +257,8 @@ impl Conditionals {
         let own = ctx.stack.len() * m;
         let (scratch, alpha, beta) = ctx.parts();
         if self.parent[pos] == NO_PARENT {
-            scratch.copy_from_slice(&self.prior);
             alpha[..m].copy_from_slice(&self.prior);
+            ctx.weights = m;
             return;
         }
         let parent = own - m..own;
@@ -268,13 +272,16 @@ impl Conditionals {
             s += *c;
         }
         scale(scratch, s);
-        if let Some(l) = self.latent_of(pos) {
-            let a = &mut alpha[own..own + m];
-            let sum = mix(scratch, &self.transition[l], a);
-            scale(a, sum);
-            scratch.copy_from_slice(a);
-            ctx.ops += (m * m) as u64;
-        }
+        ctx.weights = match self.latent_of(pos) {
+            Some(l) => {
+                let a = &mut alpha[own..own + m];
+                let sum = mix(scratch, &self.transition[l], a);
+                scale(a, sum);
+                ctx.ops += (m * m) as u64;
+                m + own
+            }
+            None => 0,
+        };
     }
 
     /// Records the value of the variable last returned by [`Conditionals::distribution`].
@@ -346,9 +353,9 @@ impl Conditionals {
 }
 
 impl Context {
-    /// The weights the last [`Conditionals::class_distributions`] mixed with.
-    fn scratch(&self) -> &[f64] {
-        &self.state[..self.m]
+    /// The weights the last prepared position mixes with.
+    fn weights(&self) -> &[f64] {
+        &self.state[self.weights..][..self.m]
     }
 
     /// Starts loading what readying this context for its next variable reads first (see
