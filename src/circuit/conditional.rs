@@ -21,7 +21,7 @@
 use super::columns::SharedColumns;
 use super::{Circuit, NO_PARENT};
 use crate::coder::Classes;
-use crate::simd::{divide, mix, mix_many, mix_many_unsummed};
+use crate::simd::{divide, mix, mix_many, mix_many_unsummed, prefetch};
 
 /// The circuit's parameters laid out for coding: emission rows state-major (`[k][a]`), so
 /// that `q += alpha[k] * row_k` runs over contiguous memory.
@@ -58,6 +58,9 @@ pub struct Context {
     m: usize,
     /// Open latent positions, root at the bottom.
     stack: Vec<u32>,
+    /// Where in `state` the weights of the prepared position start: `scratch`, or the
+    /// `alpha` slot of the position's own latent node (not copied to `scratch`).
+    weights: usize,
     next: usize,
     /// Multiply-adds performed since the last `begin`; the work-bound test reads it.
     pub ops: u64,
@@ -143,6 +146,7 @@ impl Conditionals {
         ctx.state.resize(self.m + 2 * slots, 0.0);
         ctx.m = self.m;
         ctx.stack.reserve_exact(self.depth);
+        ctx.weights = 0;
         ctx.next = 0;
         ctx.ops = 0;
     }
@@ -189,15 +193,51 @@ impl Conditionals {
         sums: &mut [f64],
     ) -> usize {
         let pos = ctxs.first().map_or(0, |c| c.next);
-        let kv = self.k[pos];
         for ctx in ctxs.iter_mut() {
             debug_assert_eq!(ctx.next, pos, "contexts at one position");
-            self.prepare(ctx, pos);
-            ctx.ops += (self.m * kv) as u64;
+            self.prepare_next(ctx);
         }
         let ctxs = &*ctxs;
-        let sums = &mut sums[..ctxs.len()];
-        let weights = |i: usize| ctxs[i].scratch();
+        self.prepared_class_distributions(pos, |i| &ctxs[i], q, &mut sums[..ctxs.len()]);
+        pos
+    }
+
+    /// Readies `ctx` for the next variable of its record and returns that variable's
+    /// position: the variable's distribution is then a function of the position and of the
+    /// weights left in the context alone ([`Conditionals::same_weights`] compares them).
+    /// Ask for it with [`Conditionals::prepared_class_distributions`], then call
+    /// [`Conditionals::observe`] with its value.
+    pub fn prepare_next(&self, ctx: &mut Context) -> usize {
+        let pos = ctx.next;
+        self.prepare(ctx, pos);
+        ctx.ops += (self.m * self.k[pos]) as u64;
+        pos
+    }
+
+    /// True when two contexts readied at one position mix the same weights, bit for bit:
+    /// their distributions, and all that is quantized from them, are then the same. Records
+    /// that agree on the values coded so far have equal weights (the blank rows of a scanned
+    /// digit, the flat runs of a photograph's residuals), so a coder that meets the
+    /// weights of the record before may reuse its table instead of mixing again.
+    pub fn same_weights(a: &Context, b: &Context) -> bool {
+        a.weights()
+            .iter()
+            .zip(b.weights())
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    /// [`Conditionals::class_distributions`] of contexts already readied at position `pos`
+    /// by [`Conditionals::prepare_next`]: row j of `q` (`q[j * 256..]`) and `sums[j]`, for
+    /// j < `sums.len()`, are those of context `ctx(j)`.
+    pub fn prepared_class_distributions<'c>(
+        &self,
+        pos: usize,
+        ctx: impl Fn(usize) -> &'c Context,
+        q: &mut [f64],
+        sums: &mut [f64],
+    ) {
+        let kv = self.k[pos];
+        let weights = |j: usize| ctx(j).weights();
         match &self.shared[pos] {
             None => mix_many(weights, &self.emission[pos], q, 256, kv, sums),
             Some(shared) => {
@@ -205,12 +245,11 @@ impl Conditionals {
                 shared.sums(q, 256, sums);
             }
         }
-        pos
     }
 
-    /// Leaves in `ctx.scratch` the normalised weights of Z over which the distribution of
-    /// position `pos` mixes its emission rows: the prior, the parent's context, or its
-    /// transform through the transition into `pos`'s own latent.
+    /// Leaves in `ctx` (see [`Context::weights`]) the normalised weights of Z over which the
+    /// distribution of position `pos` mixes its emission rows: the prior, the parent's
+    /// context, or its transform through the transition into `pos`'s own latent.
     fn prepare(&self, ctx: &mut Context, pos: usize) {
         let m = self.m;
         self.close_finished(ctx, pos);
@@ -218,22 +257,31 @@ impl Conditionals {
         let own = ctx.stack.len() * m;
         let (scratch, alpha, beta) = ctx.parts();
         if self.parent[pos] == NO_PARENT {
-            scratch.copy_from_slice(&self.prior);
             alpha[..m].copy_from_slice(&self.prior);
+            ctx.weights = m;
             return;
         }
-        let pl = own - m;
-        for (j, c) in scratch.iter_mut().enumerate() {
-            *c = alpha[pl + j] * beta[pl + j];
+        let parent = own - m..own;
+        let mut s = 0.0;
+        for ((c, &a), &b) in scratch
+            .iter_mut()
+            .zip(&alpha[parent.clone()])
+            .zip(&beta[parent])
+        {
+            *c = a * b;
+            s += *c;
         }
-        normalize(scratch);
-        if let Some(l) = self.latent_of(pos) {
-            let a = &mut alpha[own..own + m];
-            let sum = mix(scratch, &self.transition[l], a);
-            scale(a, sum);
-            scratch.copy_from_slice(a);
-            ctx.ops += (m * m) as u64;
-        }
+        scale(scratch, s);
+        ctx.weights = match self.latent_of(pos) {
+            Some(l) => {
+                let a = &mut alpha[own..own + m];
+                let sum = mix(scratch, &self.transition[l], a);
+                scale(a, sum);
+                ctx.ops += (m * m) as u64;
+                m + own
+            }
+            None => 0,
+        };
     }
 
     /// Records the value of the variable last returned by [`Conditionals::distribution`].
@@ -243,23 +291,28 @@ impl Conditionals {
         let kv = self.k[pos];
         let e = &self.emission[pos];
         let a = usize::from(value).min(kv - 1);
+        // E[state][a] for each state, and normalize's sum taken as the values are made.
+        let column = e[a..].iter().step_by(kv);
         let own = ctx.stack.len() * m;
         let (_, _, beta) = ctx.parts();
+        let mut s = 0.0;
         match self.latent_of(pos) {
             Some(_) => {
                 let b = &mut beta[own..own + m];
-                for (state, bs) in b.iter_mut().enumerate() {
-                    *bs = e[state * kv + a];
+                for (bs, &x) in b.iter_mut().zip(column) {
+                    *bs = x;
+                    s += x;
                 }
-                normalize(b);
+                scale(b, s);
                 ctx.stack.push(pos as u32);
             }
             None => {
                 let b = &mut beta[own - m..own];
-                for (state, bs) in b.iter_mut().enumerate() {
-                    *bs *= e[state * kv + a];
+                for (bs, &x) in b.iter_mut().zip(column) {
+                    *bs *= x;
+                    s += *bs;
                 }
-                normalize(b);
+                scale(b, s);
             }
         }
         ctx.ops += m as u64;
@@ -288,19 +341,39 @@ impl Conditionals {
             // scratch[j] = sum_k W[j][k] beta[k], k ascending, as scaled rows of W^T.
             mix(&beta[own..own + m], &self.transition_t[l], scratch);
             let b = &mut beta[own - m..own];
+            let mut s = 0.0;
             for (bj, sj) in b.iter_mut().zip(&*scratch) {
                 *bj *= sj;
+                s += *bj;
             }
-            normalize(b);
+            scale(b, s);
             ctx.ops += (m * m) as u64;
         }
     }
 }
 
 impl Context {
-    /// The weights the last [`Conditionals::class_distributions`] mixed with.
-    fn scratch(&self) -> &[f64] {
-        &self.state[..self.m]
+    /// The weights the last prepared position mixes with.
+    fn weights(&self) -> &[f64] {
+        &self.state[self.weights..][..self.m]
+    }
+
+    /// Starts loading what readying this context for its next variable reads first (see
+    /// [`crate::simd::prefetch`]): the top of its stack, that node's `alpha` and `beta`, and
+    /// the scratch weights.
+    pub fn prefetch(&self) {
+        let Some(top) = self.stack.last() else {
+            return;
+        };
+        prefetch(top);
+        // The top node's slot: alpha at m + (depth - 1) * m, beta one half further.
+        let own = self.stack.len() * self.m;
+        let half = (self.state.len() - self.m) / 2;
+        for i in [0, own, own + half] {
+            if let Some(x) = self.state.get(i) {
+                prefetch(x);
+            }
+        }
     }
 
     /// `(scratch, alpha, beta)`.
@@ -325,19 +398,14 @@ fn open_latents(parent: &[u32], latent: &[u32]) -> usize {
     chain.into_iter().max().unwrap_or(0)
 }
 
-/// Divides by the sum (ascending order). A zero or non-finite sum (possible only with
-/// zero weights in a hand-made model) resets to uniform, which the decoder mirrors exactly.
-fn normalize(v: &mut [f64]) {
-    let mut s = 0.0;
-    for x in v.iter() {
-        s += *x;
-    }
-    scale(v, s);
-}
-
-/// The division step of [`normalize`], given the ascending-order sum `s` of `v`.
+/// Normalises `v` given `s`, the sum of its values in ascending order (callers take it as
+/// they make the values): divides by it. A zero or non-finite sum (possible only with zero
+/// weights in a hand-made model) resets to uniform, which the decoder mirrors exactly.
+#[inline]
 fn scale(v: &mut [f64], s: f64) {
-    if s > 0.0 && s.is_finite() {
+    // 0 < s < inf: positive and finite (NaN fails both), in two compares where
+    // `is_finite` compiled to a dozen integer operations.
+    if s > 0.0 && s < f64::INFINITY {
         divide(v, s);
     } else {
         let u = 1.0 / v.len() as f64;

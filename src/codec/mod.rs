@@ -12,10 +12,14 @@
 use crate::circuit::{Circuit, Conditionals, Context};
 use crate::coder::{Cdf, Decoder, Encoder};
 use crate::error::{Error, Result};
+use crate::simd::prefetch;
 use rayon::prelude::*;
 
 /// Records whose distributions are computed together (they share the emission rows).
 const GROUP: usize = 8;
+
+/// How many records ahead [`PcCodec::sweep`] starts loading a record's context.
+const PREFETCH: usize = 4;
 
 /// Records coded side by side by one thread in [`PcCodec::encode_each`].
 const EACH_BLOCK: usize = 64;
@@ -29,6 +33,26 @@ pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 /// Default records per chunk for records of `d` bytes (about [`DEFAULT_CHUNK_BYTES`]).
 pub fn default_chunk_records(d: usize) -> usize {
     (DEFAULT_CHUNK_BYTES / d.max(1)).max(1)
+}
+
+/// The distributions [`PcCodec::sweep`] mixes together: row j (`q[j * 256..]`, sum
+/// `sums[j]`) is that of record `pick[j]`, for j < `rows`.
+struct Batch {
+    q: Vec<f64>,
+    sums: [f64; GROUP],
+    pick: [usize; GROUP],
+    rows: usize,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Batch {
+            q: vec![0.0; GROUP * 256],
+            sums: [0.0; GROUP],
+            pick: [0; GROUP],
+            rows: 0,
+        }
+    }
 }
 
 /// A circuit prepared for coding.
@@ -173,6 +197,10 @@ impl PcCodec {
     /// variable's position in the coding order, the record and the quantized distribution
     /// (`None` for a one-letter alphabet); `visit` returns the value, which updates the
     /// record's context.
+    ///
+    /// A record whose mixing weights equal those of the record before it (see
+    /// [`Conditionals::same_weights`]) has the same distribution, so it is coded with the
+    /// table already quantized: on MNIST rows more than half the values are.
     pub(super) fn sweep(
         &self,
         n: usize,
@@ -182,24 +210,19 @@ impl PcCodec {
         for ctx in &mut contexts {
             self.conditionals.begin(ctx);
         }
-        let mut q = vec![0.0f64; GROUP * 256];
-        let mut sums = [0.0f64; GROUP];
+        let mut batch = Batch::default();
         let mut cdf = Cdf::default();
         for pos in 0..self.dims() {
             let k = self.conditionals.alphabet(pos);
-            let classes = self.conditionals.classes(pos);
-            for (g, group) in contexts.chunks_mut(GROUP).enumerate() {
-                self.conditionals
-                    .class_distributions(group, &mut q, &mut sums);
-                for (i, ctx) in group.iter_mut().enumerate() {
-                    let r = g * GROUP + i;
+            let mut start = 0;
+            while start < n {
+                let end = self.gather(pos, &mut contexts, start, &mut batch);
+                let mut row = 0;
+                for (r, ctx) in contexts.iter_mut().enumerate().take(end).skip(start) {
                     let x = if k > 1 {
-                        let row = &q[i * 256..];
-                        match classes {
-                            Some(classes) => {
-                                cdf.quantize_classes(&row[..classes.len()], classes, sums[i])
-                            }
-                            None => cdf.quantize_summed(&row[..k], sums[i]),
+                        if batch.pick[..batch.rows].get(row) == Some(&r) {
+                            self.quantize(pos, &batch, row, &mut cdf);
+                            row += 1;
                         }
                         visit(pos, r, Some(&cdf))?
                     } else {
@@ -207,9 +230,63 @@ impl PcCodec {
                     };
                     self.conditionals.observe(ctx, x);
                 }
+                start = end;
             }
         }
         Ok(())
+    }
+
+    /// Readies the records from `start` on at position `pos` until [`GROUP`] of them need
+    /// a distribution of their own (none does for a one-letter alphabet), and mixes those
+    /// into `batch`. Returns the end of the records readied.
+    fn gather(
+        &self,
+        pos: usize,
+        contexts: &mut [Context],
+        start: usize,
+        batch: &mut Batch,
+    ) -> usize {
+        let coded = self.conditionals.alphabet(pos) > 1;
+        batch.rows = 0;
+        let mut r = start;
+        while r < contexts.len() && batch.rows < GROUP {
+            // The contexts themselves are out of cache too: their fields twice as far ahead.
+            if let Some(ahead) = contexts.get(r + 2 * PREFETCH) {
+                prefetch(ahead);
+            }
+            if let Some(ahead) = contexts.get(r + PREFETCH) {
+                ahead.prefetch();
+            }
+            self.conditionals.prepare_next(&mut contexts[r]);
+            if coded && (r == 0 || !Conditionals::same_weights(&contexts[r - 1], &contexts[r])) {
+                batch.pick[batch.rows] = r;
+                batch.rows += 1;
+            }
+            r += 1;
+        }
+        let Batch {
+            q,
+            sums,
+            pick,
+            rows,
+        } = batch;
+        self.conditionals.prepared_class_distributions(
+            pos,
+            |j| &contexts[pick[j]],
+            q,
+            &mut sums[..*rows],
+        );
+        r
+    }
+
+    /// Quantizes row `row` of `batch` (position `pos`) into `cdf`.
+    fn quantize(&self, pos: usize, batch: &Batch, row: usize, cdf: &mut Cdf) {
+        let q = &batch.q[row * 256..];
+        let s = batch.sums[row];
+        match self.conditionals.classes(pos) {
+            Some(classes) => cdf.quantize_classes(&q[..classes.len()], classes, s),
+            None => cdf.quantize_summed(&q[..self.conditionals.alphabet(pos)], s),
+        }
     }
 
     /// Encodes row-major records in chunks of `chunk_records`, chunks in parallel.

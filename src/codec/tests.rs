@@ -91,3 +91,49 @@ fn each_record_alone_is_its_own_chunk_stream() {
         assert_eq!(codec.decode_each(&views).unwrap(), records, "trial {trial}");
     }
 }
+
+#[test]
+fn every_table_is_its_own_records_even_when_reused() {
+    // Few letters and repeated records: many records share their context with the one
+    // before, and sweep reuses that record's table for them.
+    let mut rng = Rng::new(35);
+    for trial in 0..8 {
+        let d = 2 + trial % 6;
+        let c = random_circuit(&mut rng, d, 2 + trial % 3, 1 + trial % 4);
+        let codec = PcCodec::new(&c);
+        let mut records = Vec::new();
+        for _ in 0..30 {
+            let record = random_records(&mut rng, &c, 1);
+            for _ in 0..1 + rng.below(3) {
+                records.extend_from_slice(&record);
+            }
+        }
+        let n = records.len() / d;
+        // Each record's tables computed alone, position by position.
+        let cond = Conditionals::new(&c);
+        let mut want = vec![Vec::new(); n];
+        let (mut ctx, mut q) = (Context::default(), vec![0.0; 256]);
+        for (r, tables) in want.iter_mut().enumerate() {
+            cond.begin(&mut ctx);
+            for pos in 0..d {
+                let (_, s) = cond.distribution(&mut ctx, &mut q);
+                let mut cdf = Cdf::default();
+                let k = cond.alphabet(pos);
+                if k > 1 {
+                    cdf.quantize_summed(&q[..k], s);
+                }
+                tables.push(cdf);
+                cond.observe(&mut ctx, records[r * d + codec.vars[pos] as usize]);
+            }
+        }
+        let mut visits = 0;
+        codec
+            .sweep(n, |pos, r, cdf| {
+                assert_eq!(cdf, Some(&want[r][pos]).filter(|t| !t.is_empty()));
+                visits += 1;
+                Ok(records[r * d + codec.vars[pos] as usize])
+            })
+            .unwrap();
+        assert_eq!(visits, n * d, "trial {trial}");
+    }
+}

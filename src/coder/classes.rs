@@ -7,6 +7,8 @@ pub struct Classes {
     class: Vec<u16>,
     /// Members per class.
     count: Vec<u32>,
+    /// The first member of each class (ascending, as classes are numbered by it).
+    first: Vec<u16>,
     /// The class with the most members (lowest among equals).
     common: u16,
     /// `(value, class)` of every value outside `common`, ascending.
@@ -18,11 +20,13 @@ impl Classes {
     /// (`class[a]` <= every earlier class + 1), so that every class has a member.
     pub fn new(class: Vec<u16>) -> Self {
         let mut count: Vec<u32> = Vec::new();
-        for &c in &class {
+        let mut first = Vec::new();
+        for (a, &c) in class.iter().enumerate() {
             let c = usize::from(c);
             assert!(c <= count.len(), "classes numbered by first appearance");
             if c == count.len() {
                 count.push(0);
+                first.push(a as u16);
             }
             count[c] += 1;
         }
@@ -36,6 +40,7 @@ impl Classes {
         Classes {
             class,
             count,
+            first,
             common,
             others,
         }
@@ -54,6 +59,11 @@ impl Classes {
     /// True for an empty alphabet.
     pub fn is_empty(&self) -> bool {
         self.count.is_empty()
+    }
+
+    /// The first value of class `c` (of value 0 for a class out of range).
+    pub fn first_value(&self, c: usize) -> usize {
+        self.first.get(c).map_or(0, |&a| usize::from(a))
     }
 
     /// Number of values outside the largest class.
@@ -91,6 +101,7 @@ mod tests {
     fn spreading_gives_each_value_its_class_entry() {
         let c = Classes::new(vec![0, 1, 0, 2, 1, 0]);
         assert_eq!((c.len(), c.counts()), (3, &[3u32, 2, 1][..]));
+        assert_eq!([0, 1, 2, 3].map(|i| c.first_value(i)), [0, 1, 3, 0]);
         let mut f = [0u32; 6];
         let sum = c.spread(&[7, 8, u32::MAX], &mut f);
         assert_eq!(f, [7, 8, 7, u32::MAX, 8, 7]);

@@ -69,7 +69,8 @@ impl Cdf {
             .flatten()
             .or_else(|| scaled(&[1.0; 256][..k], k as f64, &mut self.freq))
             .expect("uniform weights are valid");
-        self.fix_total(tally);
+        let best = crate::simd::first_index_of(&self.freq, tally.max);
+        self.fix_total(tally, best);
     }
 
     /// [`Cdf::quantize_summed`] for weights given by class: `q[a] = w[class of a]` for the
@@ -92,8 +93,12 @@ impl Cdf {
         {
             Some(tally) => {
                 let sum = classes.spread(per_class, freq);
+                // The first value of the first class with the largest frequency: classes
+                // are numbered by first appearance, so no value before it has that
+                // frequency (searching the few classes, not the K values).
+                let best = classes.first_value(crate::simd::first_index_of(per_class, tally.max));
                 self.freq.truncate(k);
-                self.fix_total(Tally { sum, ..tally });
+                self.fix_total(Tally { sum, ..tally }, best);
             }
             None => self.quantize_summed(&[1.0; 256][..k], k as f64),
         }
@@ -103,8 +108,8 @@ impl Cdf {
     /// frequency (lowest index among equals). Each f <= 2^P and K <= 256, so the sum can
     /// reach 2^32 only in theory; wrapping arithmetic keeps the result exact anyway, since
     /// the corrected frequency lies in 1..=2^P.
-    fn fix_total(&mut self, tally: Tally) {
-        let best = crate::simd::first_index_of(&self.freq, tally.max);
+    /// `best` is the first index of the largest frequency, `tally.max`.
+    fn fix_total(&mut self, tally: Tally, best: usize) {
         let found = self.freq[best] == tally.max;
         let corrected = tally.max.wrapping_add(TOTAL.wrapping_sub(tally.sum));
         self.freq[best] = corrected;
