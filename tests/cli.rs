@@ -425,3 +425,30 @@ fn several_inputs_refuse_a_single_output() {
     fails(&["decompress", "-c", "-", "-"], d, 2, "only once");
     assert!(!d.join("a.txt.pcz").exists() && !d.join("x.pcz").exists());
 }
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    // `pcz inspect x.pcz | head -1`: once the reader is gone, writing fails with a broken
+    // pipe, which must end pcz with success and without a panic.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.txt"), b"some text some text").unwrap();
+    ok(&["compress", "a.txt"], d);
+    for args in [
+        &["inspect", "a.txt.pcz"][..],
+        &["decompress", "-c", "a.txt.pcz"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pcz"))
+            .args(args)
+            .current_dir(d)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "pcz {args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -169,7 +169,7 @@ fn compress_one(
         if let Some(outcome) = &auto {
             json["auto"] = auto_report(outcome);
         }
-        println!("{json}");
+        outln!("{json}")?;
     }
     Ok(())
 }

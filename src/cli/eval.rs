@@ -55,17 +55,17 @@ pub fn run(args: &EvalArgs, progress: &Progress) -> Result<()> {
     spinner.finish_and_clear();
     let nll_bits = bpd * (data.len() * data.dims()) as f64;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"records": data.len(), "dims": data.dims(), "bpd": bpd, "nll_bits": nll_bits})
-        );
+        )?;
     } else {
-        println!(
+        outln!(
             "{bpd:.4} bits/dim ({} records x {} dims, {:.0} bits)",
             data.len(),
             data.dims(),
             nll_bits
-        );
+        )?;
     }
     Ok(())
 }

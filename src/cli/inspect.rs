@@ -78,26 +78,26 @@ fn inspect(path: &Path, json: bool, named: bool) -> Result<()> {
         summary["file"] = path.display().to_string().into();
     }
     if json {
-        println!("{summary}");
+        outln!("{summary}")?;
         return Ok(());
     }
     if named {
-        println!("file       {}", path.display());
+        outln!("file       {}", path.display())?;
     }
-    println!("pcz format version {}", h.version);
-    println!(
+    outln!("pcz format version {}", h.version)?;
+    outln!(
         "original   {} bytes -> {} bytes (ratio {:.3})",
         h.original_size,
         bytes.len(),
         summary["ratio"].as_f64().unwrap_or(0.0)
-    );
-    println!(
+    )?;
+    outln!(
         "layout     {} prefix + {} records x {} bytes + {} suffix",
         h.prefix.len(),
         h.record_count,
         h.record_size,
         h.suffix.len()
-    );
+    )?;
     if let Some(container::Transform::Med {
         row,
         channels,
@@ -109,25 +109,25 @@ fn inspect(path: &Path, json: bool, named: bool) -> Result<()> {
         } else {
             ""
         };
-        println!("transform  residuals of the MED predictor ({row} samples per row, {channels} per pixel{green})");
+        outln!("transform  residuals of the MED predictor ({row} samples per row, {channels} per pixel{green})")?;
     }
     if h.png_pixels {
-        println!("pixels     the original is a PNG's pixels (as PGM/PPM); decompresses to a PNG");
+        outln!("pixels     the original is a PNG's pixels (as PGM/PPM); decompresses to a PNG")?;
     }
-    println!("model      {}", model);
-    println!(
+    outln!("model      {}", model)?;
+    outln!(
         "checksum   {:016x} (XXH3-64 of the original)",
         h.content_checksum
-    );
-    println!("chunks     {}", h.chunks.len());
+    )?;
+    outln!("chunks     {}", h.chunks.len())?;
     for (i, c) in h.chunks.iter().enumerate() {
-        println!(
+        outln!(
             "  {i:>5}  {:<6} {:>6} records {:>10} bytes  {:016x}",
             format!("{:?}", c.codec).to_lowercase(),
             c.records,
             c.stored_size,
             c.checksum
-        );
+        )?;
     }
     Ok(())
 }

@@ -1,6 +1,14 @@
 //! The `pcz` command line: argument parsing (clap) and one module per subcommand. Uses only
 //! the library's public API.
 
+/// `println!` for command output: a closed pipe (`pcz inspect x.pcz | head -1`) comes
+/// back as an error, which [`run`] ends quietly, where `println!` panics.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::print(format_args!($($arg)*))
+    };
+}
+
 mod bench;
 mod compress;
 mod decompress;
@@ -90,6 +98,13 @@ pub fn run() -> ExitCode {
 /// Whether `e` is a write to a closed pipe (`pcz ... | head`), which ends a run quietly.
 pub(crate) fn is_broken_pipe(e: &crate::Error) -> bool {
     matches!(e, crate::Error::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Writes `text` and a newline to stdout (see `outln!`).
+pub(crate) fn print(text: impl std::fmt::Display) -> crate::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(())
 }
 
 /// Adds the file name to an error so that every message names what it is about.

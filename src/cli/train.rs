@@ -171,7 +171,7 @@ pub fn run(args: &TrainArgs, progress: &Progress) -> Result<()> {
         "epochs": log,
     });
     if args.json {
-        println!("{summary}");
+        outln!("{summary}")?;
     } else if !progress.is_quiet() {
         eprintln!(
             "pcz: wrote {} ({} bytes; D = {}, M = {}, depth {}); structure {:.1} s, EM {:.1} s; final train {:.4} bpd{}",
