@@ -71,6 +71,16 @@ impl Classes {
         self.others.len()
     }
 
+    /// `(value, class)` of every value outside the largest class, ascending.
+    pub fn others(&self) -> &[(u16, u16)] {
+        &self.others
+    }
+
+    /// The class with the most members (lowest among equals).
+    pub fn common(&self) -> usize {
+        usize::from(self.common)
+    }
+
     /// Members of each class.
     #[cfg(test)]
     fn counts(&self) -> &[u32] {
