@@ -109,11 +109,25 @@ impl SharedColumns {
                 *x = q[i * stride + c];
             }
         }
-        let mut s = [0.0f64; N];
-        for &c in self.classes.of_values() {
-            for (si, &x) in s.iter_mut().zip(&t[usize::from(c)]) {
+        // Value by value as above, but a run of the common class adds one row already
+        // at hand, with no class to look up and no row to load per value.
+        let add = |s: &mut [f64; N], row: &[f64; N]| {
+            for (si, &x) in s.iter_mut().zip(row) {
                 *si += x;
             }
+        };
+        let common = &t[self.classes.common()];
+        let mut s = [0.0f64; N];
+        let mut next = 0;
+        for &(a, c) in self.classes.others() {
+            for _ in next..a {
+                add(&mut s, common);
+            }
+            add(&mut s, &t[usize::from(c)]);
+            next = a + 1;
+        }
+        for _ in usize::from(next)..self.classes.of_values().len() {
+            add(&mut s, common);
         }
         *sums = s;
     }
