@@ -393,9 +393,11 @@ fn first_index_in_blocks(v: &[u32], x: u32) -> usize {
     0
 }
 
-/// The integer kernels of the `pcmix` mixer, for the instruction set detected when the
-/// mixer was built. Why: the mixer calls them twice per coded bit, on a few dozen inputs,
-/// and detecting the CPU's features on each call cost as much as the kernels' arithmetic.
+/// The integer kernel of the `pcmix` mixer, for the instruction set detected when the
+/// mixer was built. Why: the mixer calls it on every coded bit, on a few dozen inputs,
+/// and detecting the CPU's features on each call cost as much as the kernel's arithmetic.
+/// (Its dot product is scalar, in [`crate::mix::Counters::predict`], which makes the
+/// inputs: a vector load of them would wait for their separate stores to reach the cache.)
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct IntKernels(Isa);
 
@@ -410,16 +412,6 @@ impl IntKernels {
     /// The kernels for the widest instruction set the running CPU supports.
     pub(crate) fn detect() -> Self {
         IntKernels(Isa::detect())
-    }
-
-    /// `sum w[i] * x[i]` in `i64` over blocks of equal count (the `pcmix` mixer's dot
-    /// product: no sum of its weights times logits comes near overflowing). Exact in any
-    /// order, since integer addition is associative: the vector kernels' lane-wise partial
-    /// sums give the scalar result.
-    #[inline]
-    pub(crate) fn dot_i32(self, w: &[Block], x: &[Block]) -> i64 {
-        debug_assert_eq!(w.len(), x.len());
-        dot_i32_with(self.0, w, x)
     }
 
     /// `w[i] = clamp(w[i] + (x[i] * scale >> 22), -LIMIT, LIMIT)` for every i, in `i64`
@@ -441,26 +433,6 @@ impl IntKernels {
 /// Widest weight limit the vector training kernels take: a weight plus a step (each at
 /// most 2^30 in size) stays inside an `i32`.
 const TRAIN_LIMIT_MAX: i32 = 1 << 30;
-
-fn dot_i32_with(isa: Isa, w: &[Block], x: &[Block]) -> i64 {
-    match isa {
-        Isa::Portable => dot_i32_body(w.as_flattened(), x.as_flattened()),
-        // SAFETY: a vector `Isa` only comes from `Isa::detect` (here through the
-        // `IntKernels` it built), which checked the feature on the running CPU.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { x86::dot_i32_avx2(w, x) },
-        // SAFETY: as above.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::dot_i32_avx512(w, x) },
-    }
-}
-
-fn dot_i32_body(w: &[i32], x: &[i32]) -> i64 {
-    w.iter()
-        .zip(x)
-        .map(|(&w, &x)| i64::from(w) * i64::from(x))
-        .sum()
-}
 
 fn train_i32_with<const LIMIT: i32>(isa: Isa, w: &mut [Block], x: &[Block], scale: i32) {
     const { assert!(LIMIT >= 0 && LIMIT <= TRAIN_LIMIT_MAX) };
@@ -588,59 +560,6 @@ mod x86 {
     use super::{blocks4, divide_body, mix4, mix_blocked, row_sums, scale_truncate};
     use super::{Block, Group, Operands, Tally};
     use std::arch::x86_64::*;
-
-    /// [`super::dot_i32`] a block at a time: `vpmuldq` multiplies the even lanes and,
-    /// after a shift, the odd ones into `i64` products (autovectorised, the plain loop
-    /// sign-extends every lane to `i64` first and spends twice the instructions).
-    #[target_feature(enable = "avx2")]
-    pub(super) fn dot_i32_avx2(w: &[Block], x: &[Block]) -> i64 {
-        let mut acc = _mm256_setzero_si256();
-        for (w, x) in w.iter().zip(x) {
-            acc = _mm256_add_epi64(acc, products8(w, x));
-        }
-        sum4(acc)
-    }
-
-    /// [`super::dot_i32`] two blocks at a time, then the odd one, as [`dot_i32_avx2`].
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn dot_i32_avx512(w: &[Block], x: &[Block]) -> i64 {
-        let n = w.len().min(x.len());
-        let (w2, x2) = (w[..n].chunks_exact(2), x[..n].chunks_exact(2));
-        let (w1, x1) = (w2.remainder(), x2.remainder());
-        let mut acc = _mm512_setzero_si512();
-        for (w, x) in w2.zip(x2) {
-            let (w, x) = (load16(w), load16(x));
-            let even = _mm512_mul_epi32(w, x);
-            let odd = _mm512_mul_epi32(_mm512_srli_epi64::<32>(w), _mm512_srli_epi64::<32>(x));
-            acc = _mm512_add_epi64(acc, _mm512_add_epi64(even, odd));
-        }
-        let mut acc = _mm256_add_epi64(
-            _mm512_castsi512_si256(acc),
-            _mm512_extracti64x4_epi64::<1>(acc),
-        );
-        if let (Some(w), Some(x)) = (w1.first(), x1.first()) {
-            acc = _mm256_add_epi64(acc, products8(w, x));
-        }
-        sum4(acc)
-    }
-
-    /// The four `i64` sums of adjacent pairs of `w[i] * x[i]` over a block.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn products8(w: &Block, x: &Block) -> __m256i {
-        let (w, x) = (load8(w), load8(x));
-        let even = _mm256_mul_epi32(w, x);
-        let odd = _mm256_mul_epi32(_mm256_srli_epi64::<32>(w), _mm256_srli_epi64::<32>(x));
-        _mm256_add_epi64(even, odd)
-    }
-
-    /// The sum of the four `i64` lanes of `v`.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn sum4(v: __m256i) -> i64 {
-        let half = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
-        _mm_cvtsi128_si64(half) + _mm_extract_epi64::<1>(half)
-    }
 
     /// [`super::train_i32`] a block at a time, in `i32` but for the products: a step fits
     /// an `i32` (see [`super::IntKernels::train_i32`]), so the low 32 bits of an even
@@ -1360,7 +1279,6 @@ mod tests {
             };
             let w: Vec<i32> = (0..n).map(|_| pick(&mut rng, limit)).collect();
             let x: Vec<i32> = (0..n).map(|_| pick(&mut rng, 3072)).collect();
-            let want: i64 = w.iter().zip(&x).map(|(&a, &b)| a as i64 * b as i64).sum();
             let scale = pick(&mut rng, (1 << 30) - 1);
             let trained: Vec<i32> = w
                 .iter()
@@ -1370,7 +1288,6 @@ mod tests {
                 .collect();
             let (w, x) = (blocks(w), blocks(x));
             for isa in isas() {
-                assert_eq!(dot_i32_with(isa, &w, &x), want, "{isa:?} trial {trial}");
                 let mut got = w.clone();
                 train_i32_with::<LIMIT>(isa, &mut got, &x, scale);
                 assert_eq!(got.as_flattened(), trained, "{isa:?} trial {trial}");

@@ -66,13 +66,25 @@ impl Counters {
     }
 
     /// Reads the counter of each of `slots` into `read`, and its probability as a logit
-    /// (units of 1/256) into `logits`: one decision's predictions, one per table.
+    /// (units of 1/256) into `logits`: one decision's predictions, one per table. Returns
+    /// the sum of the logits times `weights` (a mixer's), added up here as each is made:
+    /// a vector kernel reading the logits back at once must wait for the separate stores
+    /// to reach the cache, since the CPU cannot forward several stores to one load.
     #[inline]
-    pub fn predict(&self, slots: &[usize], read: &mut [Counter], logits: &mut [i32]) {
-        for ((&i, counter), logit) in slots.iter().zip(read).zip(logits) {
+    pub fn predict(
+        &self,
+        slots: &[usize],
+        read: &mut [Counter],
+        logits: &mut [i32],
+        weights: &[i32],
+    ) -> i64 {
+        let mut dot = 0;
+        for (((&i, counter), logit), &w) in slots.iter().zip(read).zip(logits).zip(weights) {
             *counter = self.get(i);
             *logit = stretch_u16(counter.p());
+            dot += i64::from(*logit) * i64::from(w);
         }
+        dot
     }
 
     /// Stores each counter of `read` (as [`Counters::predict`] read it from `slots`) moved
@@ -141,6 +153,25 @@ mod tests {
         let mut c = Counters::new(2);
         update(&mut c, 0, true, 255);
         assert!((54600..54700).contains(&c.get(0).p()), "{}", c.get(0).p());
+    }
+
+    #[test]
+    fn predicts_logits_and_their_weighted_sum() {
+        let mut c = Counters::new(8);
+        update(&mut c, 2, true, 255);
+        update(&mut c, 5, false, 255);
+        let slots = [2, 5, 7];
+        let (mut read, mut logits) = ([Counter::default(); 3], [0; 3]);
+        let dot = c.predict(&slots, &mut read, &mut logits, &[3 << 16, -(1 << 16), 7]);
+        assert_eq!(read, [c.get(2), c.get(5), c.get(7)]);
+        let want = [c.get(2), c.get(5), c.get(7)].map(|r| stretch_u16(r.p()));
+        assert_eq!(logits, want);
+        assert!(
+            logits[0] > 0 && logits[1] < 0 && logits[2] == 0,
+            "{logits:?}"
+        );
+        let want = i64::from(logits[0]) * (3 << 16) - i64::from(logits[1]) * (1 << 16);
+        assert_eq!(dot, want);
     }
 
     #[test]

@@ -59,24 +59,37 @@ impl Mixer {
         }
     }
 
-    /// The inputs: logits (units of 1/256, at most [`LOGIT_LIMIT`] in size, which the
-    /// training kernels rely on), to set before [`Mixer::mix`].
+    /// Selects weight vector `set` for the next [`Mixer::mix`] and [`Mixer::update`], and
+    /// gives its weights with the inputs to set: logits (units of 1/256, at most
+    /// [`LOGIT_LIMIT`] in size, which the training kernels rely on).
     #[inline]
-    pub fn inputs_mut(&mut self) -> &mut [i32] {
-        &mut self.inputs.as_flattened_mut()[..self.n]
+    pub fn select(&mut self, set: usize) -> (&[i32], &mut [i32]) {
+        self.at = set * self.blocks;
+        let w = &self.weights[self.at..self.at + self.blocks];
+        (
+            &w.as_flattened()[..self.n],
+            &mut self.inputs.as_flattened_mut()[..self.n],
+        )
     }
 
-    /// The mixed probability of a one (units of 2^-16) under weight vector `set`.
+    /// The mixed probability of a one (units of 2^-16), given `dot`, the sum of the
+    /// selected weights times the inputs: the caller adds it up as it makes the inputs.
     #[inline]
-    pub fn mix(&mut self, set: usize) -> i32 {
+    pub fn mix(&mut self, dot: i64) -> i32 {
         debug_assert!(self
             .inputs
             .as_flattened()
             .iter()
             .all(|x| x.abs() <= LOGIT_LIMIT));
-        self.at = set * self.blocks;
-        let w = &self.weights[self.at..self.at + self.blocks];
-        let dot = self.kernels.dot_i32(w, &self.inputs);
+        debug_assert_eq!(dot, {
+            let w = &self.weights[self.at..self.at + self.blocks];
+            let x = self.inputs.as_flattened();
+            w.as_flattened()
+                .iter()
+                .zip(x)
+                .map(|(&w, &x)| i64::from(w) * i64::from(x))
+                .sum::<i64>()
+        });
         let d = (dot >> 16).clamp(-i64::from(LOGIT_LIMIT), i64::from(LOGIT_LIMIT));
         self.p = squash(d as i32);
         self.p
@@ -98,11 +111,19 @@ impl Mixer {
 mod tests {
     use super::*;
 
+    /// Mixes `x` under weight vector 0.
+    fn mix(m: &mut Mixer, x: &[i32]) -> i32 {
+        let (w, inputs) = m.select(0);
+        inputs.copy_from_slice(x);
+        let dot = w.iter().zip(x).map(|(&w, &x)| i64::from(w) * i64::from(x));
+        let dot = dot.sum();
+        m.mix(dot)
+    }
+
     #[test]
     fn starts_as_its_initial_weights() {
         let mut m = Mixer::new(2, 1, &[WEIGHT_ONE, 0], 4);
-        m.inputs_mut().copy_from_slice(&[512, -3000]);
-        assert_eq!(m.mix(0), squash(512));
+        assert_eq!(mix(&mut m, &[512, -3000]), squash(512));
     }
 
     #[test]
@@ -110,12 +131,9 @@ mod tests {
         let mut m = Mixer::new(2, 1, &[0, 0], 512);
         for i in 0..3000 {
             let bit = i % 3 != 0;
-            m.inputs_mut()
-                .copy_from_slice(&[if bit { 600 } else { -600 }, 300]);
-            m.mix(0);
+            mix(&mut m, &[if bit { 600 } else { -600 }, 300]);
             m.update(bit);
         }
-        m.inputs_mut().copy_from_slice(&[600, 300]);
-        assert!(m.mix(0) > 60000);
+        assert!(mix(&mut m, &[600, 300]) > 60000);
     }
 }

@@ -279,14 +279,18 @@ impl<'a> ChunkModel<'a> {
         self.runs.slots(&self.layout, hashes, key, &mut self.slots);
         let count = self.layout.count.min(TABLES);
         let (slots, read) = (&self.slots[..count], &mut self.read[..count]);
-        let inputs = self.mixer.inputs_mut();
-        inputs[0] = pc;
-        self.counters.predict(slots, read, &mut inputs[1..]);
         let depth = match node {
             MODE_NODE => 8,
             _ => (usize::BITS - 1 - node.leading_zeros()) as usize,
         };
-        let mixed = self.mixer.mix(logit_bucket(pc) as usize * 9 + depth);
+        let (weights, inputs) = self.mixer.select(logit_bucket(pc) as usize * 9 + depth);
+        inputs[0] = pc;
+        let dot = i64::from(weights[0]) * i64::from(pc);
+        let dot = dot
+            + self
+                .counters
+                .predict(slots, read, &mut inputs[1..], &weights[1..]);
+        let mixed = self.mixer.mix(dot);
         let logit = stretch(mixed);
         let a1 = self.apm_node.refine(logit, node);
         let p = match &mut self.apm_spatial {
