@@ -5,7 +5,9 @@
 //!   and [`mix_many`], the same for several weight vectors sharing `rows`;
 //! - [`divide`]: `v /= s`, the renormalisation after every update of a context vector;
 //! - [`frequencies`]: the scaling and truncation step of the quantizer;
-//! - [`IntKernels`]: the integer mixer of `pcmix`, once per coded bit;
+//! - [`IntKernels`]: the training of `pcmix`'s integer mixer, once per coded bit;
+//! - [`prefetch`]: a cache hint (no result depends on it) for memory the circuit's
+//!   context updates read a few records later;
 //! - [`product`]: the `f32` matrix products of the training E-step (encoder side only),
 //!   written with AVX2 / AVX-512 intrinsics because LLVM vectorises the register tiles of
 //!   the plain code across the wrong dimension (with gathers and scatters) on AVX-512.
