@@ -563,7 +563,7 @@ mod x86 {
     use super::{Block, Group, Operands, Tally};
     use std::arch::x86_64::*;
 
-    /// [`super::train_i32`] a block at a time, in `i32` but for the products: a step fits
+    /// [`super::train_i32_body`] a block at a time, in `i32` but for the products: a step fits
     /// an `i32` (see [`super::IntKernels::train_i32`]), so the low 32 bits of an even
     /// lane's product shifted right by 22, logically, are those of the arithmetic shift,
     /// and an odd lane's land in place in the high 32 bits after a left shift by 10.
@@ -575,7 +575,7 @@ mod x86 {
         }
     }
 
-    /// [`super::train_i32`] two blocks at a time, then the odd one, as [`train_i32_avx2`].
+    /// [`super::train_i32_body`] two blocks at a time, then the odd one, as [`train_i32_avx2`].
     #[target_feature(enable = "avx512f")]
     pub(super) fn train_i32_avx512<const LIMIT: i32>(w: &mut [Block], x: &[Block], scale: i32) {
         let n = w.len().min(x.len());
