@@ -401,6 +401,13 @@ fn several_inputs_are_handled_one_by_one() {
         1,
         "1 of 2 inputs failed",
     );
+    // Every report names its input, even when the error itself names another file.
+    fails(
+        &["compress", "a.txt", "c.txt"],
+        d,
+        1,
+        "pcz: c.txt: c.txt.pcz already exists",
+    );
 }
 
 #[test]

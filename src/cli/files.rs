@@ -65,8 +65,9 @@ pub fn each_input(inputs: &[PathBuf], mut one: impl FnMut(&Path) -> Result<()>) 
             Ok(()) => {}
             Err(e) if super::is_broken_pipe(&e) => return Err(e),
             Err(e) => {
+                // Most errors already start with the file's name (see `in_file`).
                 let (name, message) = (input.display().to_string(), e.to_string());
-                match message.contains(&name) {
+                match message.starts_with(&format!("{name}: ")) {
                     true => eprintln!("pcz: {message}"),
                     false => eprintln!("pcz: {name}: {message}"),
                 }
