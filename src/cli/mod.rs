@@ -58,7 +58,8 @@ enum Command {
 }
 
 /// Parses the process arguments, runs the subcommand and maps the outcome to an exit code:
-/// 0 success, 1 error (one line on stderr), 2 usage error (clap's own).
+/// 0 success, 1 error (one line on stderr per error, then with several inputs a count of
+/// those that failed), 2 usage error (clap's own, or several inputs with one output).
 pub fn run() -> ExitCode {
     let cli = Cli::parse_from(zstd_style(std::env::args_os().collect()));
     let misuse = match &cli.command {
