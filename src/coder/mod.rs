@@ -9,6 +9,8 @@
 mod adaptive;
 mod classes;
 mod quantize;
+#[cfg(test)]
+mod spec_tests;
 
 pub use adaptive::{class, IntDecoder, IntEncoder};
 pub use classes::Classes;
