@@ -311,5 +311,6 @@ impl PcCodec {
 #[cfg(test)]
 mod tests;
 
+pub mod cm;
 mod mix;
 pub use mix::{PcMixCodec, Scheme, Scratch, ScratchPool};
