@@ -1,6 +1,6 @@
-//! The bit predictor: counters in seven contexts plus the match model, mixed by a
-//! logistic mixer whose weight set is chosen by the match state and the partial byte,
-//! then refined by two APMs. Every step is integer arithmetic (format-spec/cm-draft.md).
+//! The bit predictor: counters in seven contexts, the match model and two stride
+//! models, mixed by a logistic mixer whose weight set is chosen by the match state and
+//! the partial byte, then refined by two APMs. Every step is integer arithmetic (format-spec/cm-draft.md).
 
 use super::matcher::Matcher;
 use crate::mix::{stretch, stretch_u16, Apm, Counter, Counters, Mixer, WEIGHT_ONE};
@@ -26,9 +26,9 @@ const BIAS: i32 = 256;
 /// Match length buckets ([`length_bucket`]) that select the match counter.
 const LENGTH_BUCKETS: usize = 16;
 
-/// Slots of a predicted byte's counter table: 0 and 1 when the byte is already
-/// contradicted, else 2 + a length bucket and the expected bit.
-const GUESS_SLOTS: usize = 2 + 2 * LENGTH_BUCKETS;
+/// Slots of a predicted byte's counter table: 0 when the byte is already contradicted
+/// (or there is none), else 1 + a length bucket and the expected bit.
+const GUESS_SLOTS: usize = 1 + 2 * LENGTH_BUCKETS;
 
 /// Slots of the match and stride tables together.
 const MATCH_SLOTS: usize = (1 + STRIDES) * GUESS_SLOTS;
@@ -195,7 +195,7 @@ impl Model {
     #[inline]
     fn guess_slot(&self, e: u8, len: u32) -> usize {
         match self.agrees(e) {
-            true => 2 + (length_bucket(len) << 1 | (usize::from(e) >> (7 - self.bit)) & 1),
+            true => 1 + (length_bucket(len) << 1 | (usize::from(e) >> (7 - self.bit)) & 1),
             false => 0,
         }
     }
@@ -231,7 +231,7 @@ impl Model {
         self.matched = self.matcher.predicted(history);
         let c1 = self.c4 as u8;
         for (k, (e, run)) in self.strides.iter_mut().enumerate() {
-            *run = if c1 == *e { *run + 1 } else { 0 };
+            *run = if c1 == *e { run.saturating_add(1) } else { 0 };
             let back = |i: usize| (self.c4 >> (8 * (i - 1))) as u8;
             let last = back(k + 1);
             *e = last.wrapping_add(last.wrapping_sub(back(2 * k + 2)));
