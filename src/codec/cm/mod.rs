@@ -49,9 +49,11 @@ pub fn decode(payload: &[u8], len: usize) -> Result<Vec<u8>> {
             false => Err(Error::format("cm stream", "data for an empty chunk")),
         };
     }
+    let mut out = Vec::new();
+    out.try_reserve_exact(len)
+        .map_err(|_| Error::LimitExceeded(format!("cannot hold {len} decoded bytes")))?;
     let mut decoder = Decoder::new(payload)?;
     let mut model = Model::new(len);
-    let mut out = Vec::with_capacity(len);
     while out.len() < len {
         let mut byte = 0u8;
         for _ in 0..8 {

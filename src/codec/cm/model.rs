@@ -54,7 +54,7 @@ pub(super) fn hash(x: u32) -> u32 {
 
 /// The least `b` with 2^`b` >= `len` (0 for `len` <= 1).
 fn log2_ceil(len: usize) -> u32 {
-    len.max(1).next_power_of_two().trailing_zeros()
+    usize::BITS - (len.max(1) - 1).leading_zeros()
 }
 
 /// Bits of each hashed counter table for a chunk of `len` bytes: four slots per byte,

@@ -64,7 +64,7 @@ fn round_trips_repeats_and_sequences() {
     let sequences: Vec<u8> = (0..4000u32)
         .map(|i| match i % 2 {
             0 => (i * 3) as u8,
-            _ => (200 - i) as u8,
+            _ => 200u32.wrapping_sub(i) as u8,
         })
         .collect();
     data.extend_from_slice(&sequences);
@@ -109,6 +109,10 @@ fn corrupt_payloads_never_panic() {
         "not whole words"
     );
     assert!(decode(&payload, 0).is_err(), "data for an empty chunk");
+    assert!(
+        decode(&payload, usize::MAX).is_err(),
+        "an impossible length"
+    );
 }
 
 #[test]
