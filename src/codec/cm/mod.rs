@@ -10,6 +10,11 @@
 //! (counters, mixer, APMs) and the binary range coder of [`crate::coder`], so it decodes
 //! identically on every machine.
 //!
+//! Measured (informative): alice29.txt 152,089 bytes -> 38,588 (xz -9e: 48,528), a 1 MB
+//! English text 243,912 (xz: 292,128), 2.7 MB of DNA symbols 563,220 (xz: 606,552);
+//! about 1.1 to 1.5 MB/s to encode or decode on one core of a busy 2-core EPYC, most of
+//! it spent waiting for the hashed tables' cache lines.
+//!
 //! The payload is the coder's stream alone; the byte count comes from the container.
 //! Memory is bounded by [`memory_bound`] of the byte count.
 
