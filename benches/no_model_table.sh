@@ -4,14 +4,15 @@
 # speed (wall clock, whole command) and a byte-exact round-trip check. Each PNG also gets a
 # `--pixels` row (pixel-exact round trip; sizes against zstd and xz of the PNG file).
 #
-# usage: benches/no_model_table.sh PCZ_BINARY DATA_DIR OUT.tsv
+# usage: benches/no_model_table.sh PCZ_BINARY DATA_DIR OUT.tsv [LEVEL]
+# LEVEL (1-9) is passed as `--level`; without it pcz uses its default level.
 # The last line printed (stderr) is the aggregate over the files (not the --pixels rows):
 # total bytes, compress and decompress seconds and MB/s, total pcz bytes; the targets of
 # the no-model issue are read from it.
 # Needs zstd, xz, bc, python3 and `convert` (PNG -> PPM). MNIST test images and the sklearn
 # digits are gunzipped to IDX; each PNG is also measured as raw PGM (grey) or PPM (colour).
 set -euo pipefail
-bin=$1; data=$2; out=$3
+bin=$1; data=$2; out=$3; level=(${4:+--level "$4"})
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 gunzip -c "$data/mnist/t10k-images-idx3-ubyte.gz" > "$work/t10k-images-idx3-ubyte"
@@ -36,7 +37,7 @@ now() { date +%s.%N; }
 for f in $files; do
   n=$(stat -c %s "$f")
   z=$(zstd -19 -q -c "$f" | wc -c); x=$(xz -9e -c "$f" | wc -c)
-  t0=$(now); "$bin" compress -q "$f" -c > "$work/m.pcz"; t1=$(now)
+  t0=$(now); "$bin" compress -q "${level[@]}" "$f" -c > "$work/m.pcz"; t1=$(now)
   "$bin" decompress -q "$work/m.pcz" -c > "$work/m.out"; t2=$(now)
   cmp -s "$work/m.out" "$f" || { echo "round trip failed: $f" >&2; exit 1; }
   p=$(stat -c %s "$work/m.pcz")
@@ -45,7 +46,7 @@ for f in $files; do
     "$(echo "$t1 - $t0" | bc -l)" "$(echo "$t2 - $t1" | bc -l)" >> "$out"
   case "$f" in *.png)
     # --pixels: the pixels are coded and come back as a PNG with the same pixels.
-    t0=$(now); "$bin" compress -q --pixels "$f" -c > "$work/m.pcz"; t1=$(now)
+    t0=$(now); "$bin" compress -q "${level[@]}" --pixels "$f" -c > "$work/m.pcz"; t1=$(now)
     "$bin" decompress -q "$work/m.pcz" -c > "$work/m.png"; t2=$(now)
     cmp -s <(convert "$work/m.png" ppm:-) <(convert "$f" ppm:-) \
       || { echo "pixel round trip failed: $f" >&2; exit 1; }

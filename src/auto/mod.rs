@@ -397,6 +397,7 @@ fn without_model(input: &[u8], detected: &Detected, options: &AutoOptions) -> Re
             record_size,
             zstd_level: FALLBACK_ZSTD_LEVEL,
             png_pixels: options.png_pixels,
+            cm: Plan::for_level(options.level)?.cm,
             ..Default::default()
         },
     )?;
@@ -696,6 +697,24 @@ mod tests {
         let never = packed(MixPolicy::Never);
         assert_eq!(mix_fraction(lean, &never).unwrap(), 1.0, "no pcmix chunk");
         assert_eq!(mix_fraction(MixPolicy::Never, &never).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn text_goes_to_cm_from_level_5_only() {
+        let text = include_bytes!("../../testdata/kt/o1_mini_sample.jsonl");
+        let codecs = |level| {
+            let options = AutoOptions {
+                level,
+                ..Default::default()
+            };
+            let packed = compress(text, &options, &mut |_| {}).unwrap().packed;
+            let parsed = container::parse(&packed, &Default::default()).unwrap();
+            assert_eq!(container::decompress(&parsed, None).unwrap(), text);
+            let codecs: Vec<_> = parsed.header.chunks.iter().map(|c| c.codec).collect();
+            codecs
+        };
+        assert_eq!(codecs(3), [container::Codec::Zstd]);
+        assert_eq!(codecs(5), [container::Codec::Cm]);
     }
 
     #[test]

@@ -13,18 +13,22 @@ pub use read::{parse, Parsed};
 pub use write::{compress, mix_kept, CompressOptions, KnownChunk, MixPolicy, ModelMode, Staged};
 
 use crate::circuit::Circuit;
-use crate::codec::{PcMixCodec, Scheme, Scratch, ScratchPool};
+use crate::codec::{cm, PcMixCodec, Scheme, Scratch, ScratchPool};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
 /// First four bytes of a `.pcz` file.
 pub const MAGIC: [u8; 4] = *b"PCZ\x1a";
 /// Newest container format version this build reads and writes. A file is written with the
-/// lowest version that has every feature it uses: 6 when a chunk uses `pcmix` with the
-/// lean scheme (codec 5), 5 when one uses the mode-first scheme (codec 4), 4 when one
-/// uses the first `pcmix` (codec 3, read but no longer written), else 3 when its records
-/// are prediction residuals, else 2 when its model is compact, else 1.
-pub const VERSION: u16 = 6;
+/// lowest version that has every feature it uses: 7 when a chunk uses the byte-stream `cm`
+/// codec (codec 6), 6 when one uses `pcmix` with the lean scheme (codec 5), 5 when one
+/// uses the mode-first scheme (codec 4), 4 when one uses the first `pcmix` (codec 3, read
+/// but no longer written), else 3 when its records are prediction residuals, else 2 when
+/// its model is compact, else 1.
+pub const VERSION: u16 = 7;
+
+/// The version that added `pcmix` with the lean mode-first scheme (chunk codec 5).
+pub const VERSION_LEAN: u16 = 6;
 
 /// The version that added `pcmix` with the mode-first scheme (chunk codec 4).
 pub const VERSION_MODE_FIRST: u16 = 5;
@@ -75,6 +79,8 @@ pub enum Codec {
     Pcmix2,
     /// `pcmix` with the lean mode-first scheme (version 6).
     Pcmix3,
+    /// The raw bytes as one stream through a context-mixing model, no circuit (version 7).
+    Cm,
 }
 
 impl Codec {
@@ -87,6 +93,7 @@ impl Codec {
             Codec::Pcmix => 3,
             Codec::Pcmix2 => 4,
             Codec::Pcmix3 => 5,
+            Codec::Cm => 6,
         }
     }
 
@@ -95,7 +102,8 @@ impl Codec {
         match self {
             Codec::Pcmix => VERSION_PCMIX,
             Codec::Pcmix2 => VERSION_MODE_FIRST,
-            Codec::Pcmix3 => VERSION,
+            Codec::Pcmix3 => VERSION_LEAN,
+            Codec::Cm => VERSION,
             _ => VERSION_1,
         }
     }
@@ -127,6 +135,7 @@ impl Codec {
             3 => Ok(Codec::Pcmix),
             4 => Ok(Codec::Pcmix2),
             5 => Ok(Codec::Pcmix3),
+            6 => Ok(Codec::Cm),
             other => Err(Error::Unsupported {
                 what: format!("chunk codec {other}"),
             }),
@@ -305,6 +314,8 @@ fn decode_chunk(
         Codec::Stored => payload.to_vec(),
         Codec::Zstd => zstd::bulk::decompress(payload, raw_size)
             .map_err(|e| Error::format("pcz file", format!("chunk {index}: zstd: {e}")))?,
+        Codec::Cm => cm::decode(payload, raw_size)
+            .map_err(|e| Error::format("pcz file", format!("chunk {index}: {e}")))?,
         Codec::Pc | Codec::Pcmix | Codec::Pcmix2 | Codec::Pcmix3 => {
             let codec = codec.ok_or_else(|| {
                 Error::format(

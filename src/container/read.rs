@@ -164,7 +164,7 @@ fn read_index(r: &mut Reader<'_>, record_count: u64, version: u16) -> Result<Vec
             return Err(Error::format(
                 CONTEXT,
                 format!(
-                    "chunk {i}: codec {} (pcmix) needs version {}, file is version {version}",
+                    "chunk {i}: codec {} needs version {}, file is version {version}",
                     codec.id(),
                     codec.version()
                 ),

@@ -200,7 +200,7 @@ fn pcmix_chunks_round_trip_on_any_thread_count_and_need_their_version() {
     let input = walk(&mut rng, &c, 600);
     for (scheme, codec, version) in [
         (Scheme::ModeFirst, Codec::Pcmix2, VERSION_MODE_FIRST),
-        (Scheme::Lean, Codec::Pcmix3, VERSION),
+        (Scheme::Lean, Codec::Pcmix3, super::VERSION_LEAN),
     ] {
         let options = walk_options(&c, whenever(scheme));
         let packed = round_trip(&input, &options, Some(&c));
@@ -223,7 +223,7 @@ fn pcmix_chunks_round_trip_on_any_thread_count_and_need_their_version() {
             let mut old = packed.clone();
             old[4..6].copy_from_slice(&older.to_le_bytes());
             let err = parse(&old, &Limits::default()).unwrap_err().to_string();
-            let want = format!("codec {} (pcmix) needs version {version}", codec.id());
+            let want = format!("codec {} needs version {version}", codec.id());
             assert!(err.contains(&want), "{err}");
         }
     }
@@ -243,7 +243,7 @@ fn the_mix_policy_decides_whether_chunks_may_use_pcmix() {
     let (version, smallest) = codecs(whenever(Scheme::Lean));
     assert_eq!(
         (version, smallest.as_slice()),
-        (VERSION, &[Codec::Pcmix3; 2][..])
+        (super::VERSION_LEAN, &[Codec::Pcmix3; 2][..])
     );
     // pcmix's saving on these chunks is below 100%: a demand for more keeps pc.
     let all = MixPolicy::AtMost {
@@ -373,4 +373,33 @@ fn pcmix_must_save_its_fraction_over_the_smallest_other_coding() {
         "below pc and zstd, but not by 3%"
     );
     assert!(!MixPolicy::Never.keeps(3000, 1));
+}
+
+/// A small English-like text (a sample of LLM-written programs, testdata/kt).
+const TEXT: &[u8] = include_bytes!("../../testdata/kt/o1_mini_sample.jsonl");
+
+#[test]
+fn cm_chunks_are_kept_as_the_policy_says_and_need_version_7() {
+    let codecs = |cm| {
+        let options = CompressOptions {
+            chunk_records: Some(4000),
+            cm,
+            ..Default::default()
+        };
+        let packed = round_trip(TEXT, &options, None);
+        let parsed = parse(&packed, &Limits::default()).unwrap();
+        let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
+        (packed.clone(), parsed.header.version, codecs)
+    };
+    let (packed, version, with_cm) = codecs(Some(0.97));
+    assert_eq!((version, with_cm.as_slice()), (VERSION, &[Codec::Cm][..]));
+    let zstd = codecs(None);
+    assert_eq!((zstd.1, zstd.2.as_slice()), (VERSION_1, &[Codec::Zstd][..]));
+    assert!(packed.len() < zstd.0.len());
+    // A demand the saving cannot meet keeps zstd.
+    assert_eq!(codecs(Some(0.1)).2, [Codec::Zstd]);
+    let mut old = packed.clone();
+    old[4..6].copy_from_slice(&VERSION_LEAN.to_le_bytes());
+    let err = parse(&old, &Limits::default()).unwrap_err().to_string();
+    assert!(err.contains("codec 6 needs version 7"), "{err}");
 }

@@ -5,7 +5,7 @@ use super::{compact, Chunk, Codec, Transform, MAGIC, VERSION_1, VERSION_COMPACT}
 use super::{FLAG_MODEL_COMPACT, FLAG_MODEL_EMBEDDED, FLAG_MODEL_REFERENCED};
 use super::{FLAG_PNG_PIXELS, FLAG_TRANSFORM};
 use crate::circuit::{Circuit, Quantization};
-use crate::codec::{default_chunk_records, PcMixCodec, Scheme, ScratchPool};
+use crate::codec::{cm, default_chunk_records, PcMixCodec, Scheme, ScratchPool};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -46,6 +46,11 @@ pub struct CompressOptions<'a> {
     pub row: usize,
     /// When a chunk may use the `pcmix` codec instead of `pc`.
     pub mix: MixPolicy,
+    /// When a chunk without circuit payloads may use the byte-stream `cm` codec: when its
+    /// payload is at most this fraction of the smaller of zstd and stored (`None`: never,
+    /// and it is not tried). It decodes at a few MB/s, zstd at hundreds: a small saving
+    /// is a poor trade.
+    pub cm: Option<f64>,
 }
 
 /// When a chunk may use the `pcmix` codec. pcmix decodes several times slower than `pc`
@@ -97,6 +102,7 @@ impl Default for CompressOptions<'_> {
             png_pixels: false,
             row: 0,
             mix: MixPolicy::SMALLEST,
+            cm: None,
         }
     }
 }
@@ -215,7 +221,14 @@ impl<'a> Staged<'a> {
             .records
             .par_chunks(self.chunk_records * d)
             .zip(self.circuit.par_iter())
-            .map(|(raw, circuit)| code_chunk(raw, d, circuit.as_ref(), zstd_level, options.mix))
+            .map(|(raw, circuit)| {
+                let policy = Policy {
+                    level: zstd_level,
+                    mix: options.mix,
+                    cm: options.cm,
+                };
+                code_chunk(raw, d, circuit.as_ref(), policy)
+            })
             .collect::<Result<_>>()?;
         let mut out = Vec::new();
         out.extend_from_slice(&MAGIC);
@@ -344,13 +357,30 @@ pub fn mix_kept(
     level: i32,
 ) -> Result<bool> {
     let coded = by_policy(pc.to_vec(), mix.to_vec(), policy);
-    let (chunk, _) = code_chunk(raw, d, Some(&coded), level, policy)?;
+    let policy = Policy {
+        level,
+        mix: policy,
+        cm: None,
+    };
+    let (chunk, _) = code_chunk(raw, d, Some(&coded), policy)?;
     Ok(chunk.codec.scheme().is_some())
 }
 
-/// Keeps the smallest of one chunk's codecs: stored, zstd at `level`, and the circuit's
-/// payloads `coded`, pcmix only as `policy` allows (ties: stored, then zstd, then pc, then
-/// pcmix, the cheapest to decode first).
+/// What a chunk's coding may try.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    /// zstd level.
+    level: i32,
+    /// When `pcmix` is kept.
+    mix: MixPolicy,
+    /// When `cm` is tried and kept ([`CompressOptions::cm`]).
+    cm: Option<f64>,
+}
+
+/// Keeps the smallest of one chunk's codecs: stored, zstd at `policy.level`, the circuit's
+/// payloads `coded` (pcmix only as `policy.mix` allows) or, for a chunk without them,
+/// `cm` as `policy.cm` allows (ties: stored, then zstd, then pc, then pcmix, the cheapest
+/// to decode first).
 ///
 /// When the circuit's stream is under half the size of a fast zstd pass (level 1), the slow
 /// zstd pass is skipped: on such chunks (e.g. MNIST: 1.2 vs ~2.3 bits per pixel) higher zstd
@@ -359,12 +389,11 @@ fn code_chunk(
     raw: &[u8],
     d: usize,
     coded: Option<&CircuitPayloads>,
-    level: i32,
-    policy: MixPolicy,
+    policy: Policy,
 ) -> Result<(Chunk, Vec<u8>)> {
     let mut best = (Codec::Stored, raw.to_vec());
     let clear_win = match coded {
-        Some((pc, mix)) if level > 1 => {
+        Some((pc, mix)) if policy.level > 1 => {
             let smallest = mix
                 .as_ref()
                 .map_or(pc.len(), |(_, m)| m.len().min(pc.len()));
@@ -373,21 +402,30 @@ fn code_chunk(
         _ => false,
     };
     if !clear_win {
-        let zstd = zstd::bulk::compress(raw, level)?;
+        let zstd = zstd::bulk::compress(raw, policy.level)?;
         if zstd.len() < best.1.len() {
             best = (Codec::Zstd, zstd);
         }
     }
-    if let Some((pc, mix)) = coded {
-        if pc.len() < best.1.len() {
-            best = (Codec::Pc, pc.clone());
+    match (coded, policy.cm) {
+        (Some((pc, mix)), _) => {
+            if pc.len() < best.1.len() {
+                best = (Codec::Pc, pc.clone());
+            }
+            if let Some((codec, mix)) = mix
+                .as_ref()
+                .filter(|(_, m)| policy.mix.keeps(best.1.len(), m.len()))
+            {
+                best = (*codec, mix.clone());
+            }
         }
-        if let Some((codec, mix)) = mix
-            .as_ref()
-            .filter(|(_, m)| policy.keeps(best.1.len(), m.len()))
-        {
-            best = (*codec, mix.clone());
+        (None, Some(fraction)) => {
+            let cm = cm::encode(raw)?;
+            if cm.len() < best.1.len() && cm.len() as f64 <= fraction * best.1.len() as f64 {
+                best = (Codec::Cm, cm);
+            }
         }
+        (None, None) => {}
     }
     let records = u32::try_from(raw.len() / d)
         .map_err(|_| Error::parameter("too many records in a chunk"))?;

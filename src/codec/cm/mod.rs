@@ -1,4 +1,4 @@
-//! The `cm` codec (format-spec/cm-draft.md): a chunk's raw bytes coded as one stream of
+//! The `cm` codec (format-spec/FORMAT.md section 6.2): a chunk's raw bytes coded as one stream of
 //! binary decisions, each predicted by a PAQ-style context-mixing model.
 //!
 //! Text and other byte streams without a record structure are what the circuit codecs

@@ -1,6 +1,6 @@
 //! The bit predictor: counters in seven contexts, the match model and two stride
 //! models, mixed by a logistic mixer whose weight set is chosen by the match state and
-//! the partial byte, then refined by two APMs. Every step is integer arithmetic (format-spec/cm-draft.md).
+//! the partial byte, then refined by two APMs. Every step is integer arithmetic (format-spec/FORMAT.md section 6.2).
 
 use super::matcher::Matcher;
 use crate::mix::{stretch, stretch_u16, Apm, Counter, Counters, Mixer, WEIGHT_ONE};
