@@ -326,6 +326,46 @@ fn pixels_of_a_png_round_trip_to_a_png_with_the_same_pixels() {
 }
 
 #[test]
+fn zstd_short_forms_combine_as_in_zstd() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text: Vec<u8> = (0..3000u32)
+        .map(|i| b"abcd"[(i * i % 4) as usize])
+        .collect();
+    std::fs::write(d.join("a.txt"), &text).unwrap();
+    ok(&["-zq", "a.txt"], d);
+    for args in [
+        &["-dc", "a.txt.pcz"][..],
+        &["-cd", "a.txt.pcz"],
+        &["-c", "-d", "a.txt.pcz"],
+        &["-d", "-c", "a.txt.pcz"],
+        &["-qdc", "-T1", "a.txt.pcz"],
+        &["-dc", "-"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_pcz"))
+            .args(args)
+            .current_dir(d)
+            .stdin(std::fs::File::open(d.join("a.txt.pcz")).unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "pcz {args:?}: {stderr}");
+        assert_eq!(out.stdout, text, "pcz {args:?}");
+    }
+    std::fs::remove_file(d.join("a.txt")).unwrap();
+    ok(&["-q", "-d", "a.txt.pcz"], d);
+    assert_eq!(std::fs::read(d.join("a.txt")).unwrap(), text);
+    fails(&["-kd", "a.txt.pcz"], d, 1, "already exists");
+    ok(&["-kdf", "a.txt.pcz"], d);
+    ok(&["-do", "b.txt", "a.txt.pcz"], d);
+    assert_eq!(std::fs::read(d.join("b.txt")).unwrap(), text);
+    // Help, version and subcommands are as they were.
+    ok(&["--help"], d);
+    assert!(String::from_utf8_lossy(&ok(&["-V"], d).stdout).starts_with("pcz "));
+    ok(&["decompress", "-c", "a.txt.pcz"], d);
+}
+
+#[test]
 fn short_levels_are_the_level_option() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -19,6 +19,7 @@ mod inspect;
 mod kt;
 mod progress;
 mod train;
+mod zstd_style;
 
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
@@ -61,7 +62,7 @@ enum Command {
 /// 0 success, 1 error (one line on stderr per error, then with several inputs a count of
 /// those that failed), 2 usage error (clap's own, or several inputs with one output).
 pub fn run() -> ExitCode {
-    let cli = Cli::parse_from(zstd_style(std::env::args_os().collect()));
+    let cli = Cli::parse_from(zstd_style::rewrite(std::env::args_os().collect()));
     let misuse = match &cli.command {
         Command::Compress(a) => files::several_inputs_misuse(&a.inputs, &a.out, false),
         Command::Decompress(a) => files::several_inputs_misuse(&a.inputs, &a.out, true),
@@ -117,36 +118,5 @@ pub(crate) fn in_file(path: &std::path::Path, e: crate::Error) -> crate::Error {
         )),
         crate::Error::Format(f) => crate::Error::parameter(format!("{}: {f}", path.display())),
         other => crate::Error::parameter(format!("{}: {other}", path.display())),
-    }
-}
-
-/// zstd-style short forms: `pcz -d FILE` is `pcz decompress FILE`, `pcz -z FILE` is
-/// `pcz compress FILE`, and `-1` to `-9` after `compress` are `--level 1` to `--level 9`.
-fn zstd_style(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
-        let replacement = match first {
-            "-d" | "--decompress" => Some("decompress"),
-            "-z" | "--compress" => Some("compress"),
-            _ => None,
-        };
-        if let Some(r) = replacement {
-            args[1] = r.into();
-        }
-    }
-    if args.get(1).is_some_and(|a| a == "compress") {
-        for arg in args.iter_mut().skip(2).take_while(|a| *a != "--") {
-            if let Some(level) = short_level(arg) {
-                *arg = format!("--level={level}").into();
-            }
-        }
-    }
-    args
-}
-
-/// The level `n` of an argument `-n` with n in 1..=9.
-fn short_level(arg: &std::ffi::OsStr) -> Option<char> {
-    match arg.to_str()?.as_bytes() {
-        [b'-', n @ b'1'..=b'9'] => Some(char::from(*n)),
-        _ => None,
     }
 }
