@@ -366,6 +366,36 @@ fn zstd_short_forms_combine_as_in_zstd() {
 }
 
 #[test]
+fn verbose_logs_the_steps_even_into_a_file_and_quiet_is_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text: Vec<u8> = (0..3000u32)
+        .map(|i| b"xyz "[(i * 7 % 4) as usize])
+        .collect();
+    std::fs::write(d.join("a.txt"), &text).unwrap();
+    // The tests' stderr is a pipe, not a terminal.
+    assert!(ok(&["compress", "a.txt"], d).stderr.is_empty());
+    assert!(ok(&["-d", "-c", "a.txt.pcz"], d).stderr.is_empty());
+    let logged = ok(&["compress", "-v", "-f", "a.txt"], d).stderr;
+    let logged = String::from_utf8(logged).unwrap();
+    let lines: Vec<&str> = logged.lines().collect();
+    assert!(lines.len() >= 3, "{logged}");
+    assert!(lines.iter().all(|l| l.starts_with("a.txt: ")), "{logged}");
+    assert!(
+        logged.contains("training") && logged.contains(" s)"),
+        "{logged}"
+    );
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("a.txt: 3000 -> ") && last.ends_with(" s"),
+        "{logged}"
+    );
+    let logged = ok(&["-v", "-d", "-c", "a.txt.pcz"], d).stderr;
+    let logged = String::from_utf8(logged).unwrap();
+    assert!(logged.starts_with("a.txt.pcz: ") && logged.contains("-> 3000 bytes in"));
+}
+
+#[test]
 fn short_levels_are_the_level_option() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -130,11 +130,8 @@ fn compress_one(
             ModelMode::Reference(name.unwrap_or_default())
         }
     };
-    let spinner = progress.spinner(&format!(
-        "{}: compressing {} bytes",
-        path.display(),
-        input.len()
-    ));
+    let name = path.display();
+    let spinner = progress.spinner(&format!("{name}: compressing {} bytes", input.len()));
     let started = Instant::now();
     let (packed, auto) = match model {
         Some(circuit) => {
@@ -148,13 +145,19 @@ fn compress_one(
             (container::compress(&input, &options)?, None)
         }
         None => {
-            let mut note = |m| spinner.set_message(m);
+            let mut note = |m: String| {
+                let at = started.elapsed().as_secs_f64();
+                progress.log(&spinner, format!("{name}: {m} (at {at:.2} s)"));
+                spinner.set_message(m);
+            };
             let outcome =
                 self_trained(args, &input, &mut note).map_err(|e| super::in_file(path, e))?;
             (outcome.packed.clone(), Some(outcome))
         }
     };
     let seconds = started.elapsed().as_secs_f64();
+    let sizes = format!("{} -> {} bytes", input.len(), packed.len());
+    progress.log(&spinner, format!("{name}: {sizes} in {seconds:.2} s"));
     spinner.finish_and_clear();
     if args.out.rm {
         verify(&packed, &input, model)?;

@@ -55,12 +55,19 @@ fn decompress_one(
         max_output: args.memory_limit.saturating_mul(1 << 20),
     };
     let spinner = progress.spinner(&format!("{}: decompressing", path.display()));
+    let started = std::time::Instant::now();
     let in_file = |e| super::in_file(path, e);
     let parsed = container::parse(&packed, &limits).map_err(in_file)?;
     let mut out = container::decompress(&parsed, model).map_err(in_file)?;
     if parsed.header.png_pixels {
         out = crate::data::png::pnm_to_png(&out, limits.max_output).map_err(in_file)?;
     }
+    let seconds = started.elapsed().as_secs_f64();
+    let sizes = format!("{} -> {} bytes", packed.len(), out.len());
+    progress.log(
+        &spinner,
+        format!("{}: {sizes} in {seconds:.2} s", path.display()),
+    );
     spinner.finish_and_clear();
     sink.write(&out, args.out.force)?;
     if args.out.rm {

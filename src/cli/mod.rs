@@ -39,7 +39,8 @@ pub struct Cli {
     /// Print nothing but errors (no progress bars).
     #[arg(short, long, global = true)]
     quiet: bool,
-    /// Log progress lines (e.g. one per training epoch) even when stderr is not a terminal.
+    /// Log progress lines (one per training epoch; what compress tries, with timings; each
+    /// file's sizes and time) even when stderr is not a terminal.
     #[arg(short, long, global = true)]
     verbose: bool,
     #[command(subcommand)]

@@ -1,4 +1,5 @@
-//! Progress display: indicatif bars on a terminal, nothing otherwise (or with `--quiet`).
+//! Progress display: indicatif bars on a terminal, nothing otherwise (or with `--quiet`)
+//! but the lines `--verbose` asks for.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -49,6 +50,17 @@ impl Progress {
         let s = ProgressBar::new_spinner().with_message(message.to_string());
         s.enable_steady_tick(std::time::Duration::from_millis(120));
         s
+    }
+
+    /// With `--verbose` only, prints `line` (above `bar` on a terminal, else on stderr):
+    /// for steps that are otherwise only a spinner's passing message, so that a log of a
+    /// run says what was tried and when.
+    pub fn log(&self, bar: &ProgressBar, line: String) {
+        match (self.verbose, self.visible) {
+            (true, true) => bar.println(line),
+            (true, false) => eprintln!("{line}"),
+            (false, _) => {}
+        }
     }
 
     /// Prints a line above any bar (when bars are visible, or with `--verbose`).
