@@ -149,6 +149,19 @@ fn referenced_model_is_required_and_checked() {
         "wrong model",
     );
     assert!(!d.join("x").exists(), "no output on error");
+    // A single input's error names it too, in one line, also when the library's message
+    // does not (nothing in 3 bytes fits a model of 64-byte records).
+    std::fs::write(d.join("abc.txt"), b"abc").unwrap();
+    let args = [
+        "compress",
+        "--model",
+        "digits.pcm",
+        "--embed-model=compact",
+        "abc.txt",
+        "-c",
+    ];
+    fails(&args, d, 1, "pcz: abc.txt: no record fits");
+    assert_eq!(pcz(&args, d).stderr.split(|&b| b == b'\n').count(), 2);
 }
 
 #[test]

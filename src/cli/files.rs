@@ -53,11 +53,11 @@ pub fn several_inputs_misuse(
 
 /// Runs `one` on each input in turn, as gzip and xz do with several files: an error is
 /// reported (naming its file) and the next input still runs, and the run fails at the end
-/// if any input did. A single input's error is returned as it is; a broken pipe (stdout
-/// closed) ends the run at once.
+/// if any input did. A single input's error is returned, naming its file too; a broken
+/// pipe (stdout closed) ends the run at once.
 pub fn each_input(inputs: &[PathBuf], mut one: impl FnMut(&Path) -> Result<()>) -> Result<()> {
     if let [input] = inputs {
-        return one(input);
+        return one(input).map_err(|e| named(input, e));
     }
     let mut failed = 0;
     for input in inputs {
@@ -65,12 +65,7 @@ pub fn each_input(inputs: &[PathBuf], mut one: impl FnMut(&Path) -> Result<()>) 
             Ok(()) => {}
             Err(e) if super::is_broken_pipe(&e) => return Err(e),
             Err(e) => {
-                // Most errors already start with the file's name (see `in_file`).
-                let (name, message) = (input.display().to_string(), e.to_string());
-                match message.starts_with(&format!("{name}: ")) {
-                    true => eprintln!("pcz: {message}"),
-                    false => eprintln!("pcz: {name}: {message}"),
-                }
+                eprintln!("pcz: {}", named(input, e));
                 failed += 1;
             }
         }
@@ -82,6 +77,17 @@ pub fn each_input(inputs: &[PathBuf], mut one: impl FnMut(&Path) -> Result<()>) 
             inputs.len()
         ))),
     }
+}
+
+/// `e` with a message that starts with `input`'s name, so that every error report says
+/// which file it is about: most already do (see `in_file`), the others get the name in
+/// front. A broken pipe is left as it is: it ends the run quietly.
+fn named(input: &Path, e: Error) -> Error {
+    let name = input.display().to_string();
+    if super::is_broken_pipe(&e) || e.to_string().starts_with(&format!("{name}: ")) {
+        return e;
+    }
+    super::in_file(input, e)
 }
 
 /// Reads a whole input (`-` = stdin), naming the file in errors.
