@@ -84,7 +84,8 @@ pub struct CompressArgs {
     pub level: u8,
     /// Bytes per record without --model, instead of the detected or searched widths (a
     /// detected header is still kept verbatim). Use the size of a fixed-size row or struct.
-    #[arg(long, value_name = "D", conflicts_with = "model")]
+    #[arg(long, value_name = "D", conflicts_with = "model",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub record_size: Option<usize>,
     /// PNG input: code its pixels, not its bytes. Decompression writes a PNG with the same
     /// pixels, not the same file: metadata (text, colour profile) and the original deflate

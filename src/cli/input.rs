@@ -11,7 +11,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<Format>,
     /// Bytes per record of a raw file (implies --format raw).
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub record_size: Option<usize>,
     /// Alphabet size of every variable (default: largest value + 1 per variable; 8-bit
     /// images usually want 256).
