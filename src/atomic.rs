@@ -1,12 +1,12 @@
 //! Writing outputs so that nothing is lost: a temporary file in the target directory,
-//! flushed to disk, then renamed over the final name. An interrupted run leaves at most a
-//! hidden `.name.pcz-tmp-*` file, never a partial output under the final name. An
-//! output that is a device or a pipe (`-o /dev/null`) is written in place: renaming over it
-//! would replace the device node with a regular file.
+//! flushed to disk, then published under the final name, and the directory entry flushed
+//! too. An interrupted run leaves at most a hidden `.name.pcz-tmp-*` file, never a partial
+//! output under the final name. An output that is a device or a pipe (`-o /dev/null`) is
+//! written in place: renaming over it would replace the device node with a regular file.
 
 use crate::error::{Error, Result};
 use std::fs;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` atomically. Refuses to replace an existing file unless `force`;
@@ -19,22 +19,55 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
             .and_then(|mut f| f.write_all(bytes))
             .map_err(|e| in_path(path, e));
     }
-    if !force && path.exists() {
-        return Err(Error::parameter(format!(
-            "{} already exists (use -f to overwrite)",
-            path.display()
-        )));
-    }
     let temp = temp_path(path);
-    let result = (|| -> std::io::Result<()> {
+    let written = (|| {
         let mut file = fs::File::create(&temp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
+        file.sync_all()
     })();
-    if let Err(e) = result {
+    let published = written.map_err(|e| in_path(path, e)).and_then(|()| {
+        publish(&temp, path, force)?;
+        sync_dir(path).map_err(|e| in_path(path, e))
+    });
+    if published.is_err() {
         let _ = fs::remove_file(&temp);
-        return Err(in_path(path, e));
+    }
+    published
+}
+
+/// Gives the written `temp` its final name `path`. Without `force` this is a hard link,
+/// which fails if `path` exists, so that a file created there meanwhile (by another run)
+/// is never replaced, as it could be between a check and a rename; then `temp` goes. On a
+/// file system without hard links (FAT, some network mounts) it falls back to that check
+/// and a rename. With `force`, a rename replaces any file at `path`.
+fn publish(temp: &Path, path: &Path, force: bool) -> Result<()> {
+    if !force {
+        match fs::hard_link(temp, path) {
+            Ok(()) => return fs::remove_file(temp).map_err(|e| in_path(path, e)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Err(exists(path)),
+            Err(_) if path.exists() => return Err(exists(path)),
+            Err(_) => {}
+        }
+    }
+    fs::rename(temp, path).map_err(|e| in_path(path, e))
+}
+
+fn exists(path: &Path) -> Error {
+    Error::parameter(format!(
+        "{} already exists (use -f to overwrite)",
+        path.display()
+    ))
+}
+
+/// Flushes the directory holding `path`, so that its new entry survives a crash as the
+/// file's contents do. Only Unix can open a directory for that.
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    if cfg!(unix) {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
 }
@@ -80,6 +113,40 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn a_file_created_after_the_output_was_written_is_not_replaced() {
+        // Another run creates the output between this run's writing and publishing.
+        let dir = tempfile::tempdir().unwrap();
+        let (temp, out) = (dir.path().join(".out.tmp"), dir.path().join("out"));
+        fs::write(&temp, b"late").unwrap();
+        fs::write(&out, b"first").unwrap();
+        let e = publish(&temp, &out, false).unwrap_err();
+        assert!(e.to_string().contains("already exists"), "{e}");
+        assert_eq!(fs::read(&out).unwrap(), b"first");
+        publish(&temp, &out, true).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"late");
+        assert!(!temp.exists());
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        assert!(
+            write_atomic(&out, b"x", true).is_err(),
+            "a directory is not replaced"
+        );
+        assert!(write_atomic(&out, b"x", false).is_err());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "only the directory"
+        );
+        // A relative name in the working directory has no parent to flush but ".".
+        assert!(sync_dir(Path::new("out")).is_ok());
     }
 
     #[cfg(unix)]
