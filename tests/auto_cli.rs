@@ -95,6 +95,27 @@ fn fasta() -> Vec<u8> {
     out
 }
 
+/// A 32 x 32 crop of the bundled camera photo as an 8-bit gray PNG (default deflate).
+fn gray_png() -> Vec<u8> {
+    let pgm = fixture("testdata/images/camera-64.pgm");
+    let pixels: Vec<u8> = pgm[pgm.len() - 64 * 64..]
+        .chunks(64)
+        .take(32)
+        .flat_map(|row| &row[..32])
+        .copied()
+        .collect();
+    let mut png = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut png),
+        &pixels,
+        32,
+        32,
+        image::ExtendedColorType::L8,
+    )
+    .expect("png");
+    png
+}
+
 /// Every kind of input, with the kind detection should report.
 fn cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     vec![
@@ -117,6 +138,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "digit.pgm",
             fixture("testdata/images/digits/digit-0.pgm"),
             "pnm",
+        ),
+        ("gray.png", gray_png(), "bytes"),
+        (
+            "astronaut.png",
+            fixture("testdata/images/astronaut-rgb-8.png"),
+            "bytes",
         ),
         ("sound.wav", wav(6000), "wav"),
         ("words.txt", text(), "bytes"),

@@ -339,6 +339,38 @@ fn pixels_of_a_png_round_trip_to_a_png_with_the_same_pixels() {
 }
 
 #[test]
+fn pixels_of_a_gray_png_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let gray = gray_png(d, "gray.png");
+    ok(&["compress", "--pixels", "gray.png"], d);
+    let inspect = ok(&["inspect", "--json", "gray.png.pcz"], d);
+    let json: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(json["png_pixels"], true, "the pixels, not the PNG's bytes");
+    ok(&["-d", "gray.png.pcz", "-o", "back.png"], d);
+    let back = image::open(d.join("back.png")).unwrap();
+    assert_eq!(back.color(), image::ColorType::L8);
+    assert_eq!(back.into_bytes(), gray);
+}
+
+/// Writes the bundled 64 x 64 camera crop as an 8-bit gray PNG named `name` in `dir`
+/// (unfiltered, fast deflate, as a camera or screenshot tool might) and returns its pixels.
+fn gray_png(dir: &Path, name: &str) -> Vec<u8> {
+    let pgm = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/images/camera-64.pgm");
+    let pixels = std::fs::read(pgm).unwrap()[b"P5\n64 64\n255\n".len()..].to_vec();
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::NoFilter,
+    );
+    image::ImageEncoder::write_image(encoder, &pixels, 64, 64, image::ExtendedColorType::L8)
+        .unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+    pixels
+}
+
+#[test]
 fn zstd_short_forms_combine_as_in_zstd() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
