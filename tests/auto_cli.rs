@@ -241,6 +241,16 @@ fn bad_options_are_usage_errors_that_say_what_is_wrong() {
     assert_eq!(out.status.code(), Some(2), "a usage error");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("'--record-size <D>'"), "{err}");
+    for args in [
+        &["train", "--record-size", "0", i, "-o", "m.pcm"][..],
+        &["eval", "--record-size", "0", "m.pcm", i],
+        &["bench", "--record-size", "0", i],
+    ] {
+        let out = pcz(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("'--record-size <D>'"), "{args:?}: {err}");
+    }
     let out = pcz(&["compress", "--level", "3", "--model", "m.pcm", i, "-c"]);
     assert_eq!(out.status.code(), Some(2), "--level needs self-training");
 }

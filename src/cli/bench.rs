@@ -52,7 +52,8 @@ pub struct BenchArgs {
     /// are split by --record-size or --shape, or are one record each.
     pub files: Vec<PathBuf>,
     /// Bytes per record (e.g. 784 for MNIST).
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub record_size: Option<usize>,
     /// Records are ROWSxCOLS grey images (implies the record size); enables image codecs.
     #[arg(long, value_name = "ROWSxCOLS")]
