@@ -248,7 +248,7 @@ pub fn compress(
             Some(full) => full,
             None => circuited.model.finish(FALLBACK_ZSTD_LEVEL)?,
         };
-        let needed = mix_fraction(circuited.mix, &full.packed)?;
+        let needed = mix_fraction(circuited.mix, &full.packed, &fallback.packed)?;
         Ok(
             if (full.packed.len() as f64) < needed * fallback.packed.len() as f64 {
                 Outcome {
@@ -587,15 +587,21 @@ fn chunk_bytes(len: usize) -> usize {
     (len / CHUNKS_AIMED_AT).clamp(MIN_CHUNK_BYTES, MODEL_CHUNK_BYTES)
 }
 
-/// The fraction of the fallback's size the circuit's file `packed` must be under: the
-/// pcmix policy's own when some chunk uses pcmix (its slow decoding must buy as much
-/// against the fallback as against the other codecs of a chunk), else 1.
-fn mix_fraction(mix: MixPolicy, packed: &[u8]) -> Result<f64> {
+/// The fraction of the fallback's size (the file `fallback`) the circuit's file `packed`
+/// must be under: the pcmix policy's own when some chunk uses pcmix (its slow decoding must
+/// buy as much against the fallback as against the other codecs of a chunk), else 1; and 1
+/// when the fallback has a `cm` chunk, which decodes as slowly: the smaller file wins.
+fn mix_fraction(mix: MixPolicy, packed: &[u8], fallback: &[u8]) -> Result<f64> {
     let MixPolicy::AtMost { fraction, .. } = mix else {
         return Ok(1.0);
     };
     let mixed = chunk_codecs(packed)?.iter().any(|c| c.scheme().is_some());
-    Ok(if mixed { fraction } else { 1.0 })
+    let slow_fallback = chunk_codecs(fallback)?.contains(&container::Codec::Cm);
+    Ok(if mixed && !slow_fallback {
+        fraction
+    } else {
+        1.0
+    })
 }
 
 /// True when every chunk of `packed` uses a circuit codec (pc or pcmix).
@@ -665,7 +671,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_with_pcmix_chunks_must_beat_the_fallback_by_the_policy_fraction() {
+    fn a_file_with_pcmix_chunks_must_beat_a_fast_fallback_by_the_policy_fraction() {
         let mut rng = Rng::new(5);
         let c = crate::circuit::tests::random_circuit(&mut rng, 16, 256, 2);
         let mut x = 0u8;
@@ -693,10 +699,23 @@ mod tests {
             fraction: 1.0,
             scheme: Scheme::Lean,
         };
-        assert_eq!(mix_fraction(lean, &packed(whenever)).unwrap(), 0.97);
         let never = packed(MixPolicy::Never);
-        assert_eq!(mix_fraction(lean, &never).unwrap(), 1.0, "no pcmix chunk");
-        assert_eq!(mix_fraction(MixPolicy::Never, &never).unwrap(), 1.0);
+        let zstd = container::compress(&walk, &CompressOptions::default()).unwrap();
+        assert_eq!(mix_fraction(lean, &packed(whenever), &zstd).unwrap(), 0.97);
+        assert_eq!(
+            mix_fraction(lean, &never, &zstd).unwrap(),
+            1.0,
+            "no pcmix chunk"
+        );
+        assert_eq!(mix_fraction(MixPolicy::Never, &never, &zstd).unwrap(), 1.0);
+        // A fallback with cm chunks decodes as slowly as pcmix: no margin then.
+        let cm = CompressOptions {
+            cm: Some(1.0),
+            ..Default::default()
+        };
+        let cm = container::compress(&walk, &cm).unwrap();
+        assert!(chunk_codecs(&cm).unwrap().contains(&container::Codec::Cm));
+        assert_eq!(mix_fraction(lean, &packed(whenever), &cm).unwrap(), 1.0);
     }
 
     #[test]
