@@ -52,6 +52,15 @@ fn publish(temp: &Path, path: &Path, force: bool) -> Result<()> {
     fs::rename(temp, path).map_err(|e| in_path(path, e))
 }
 
+/// Fails, before any work is done, when `path` is an existing file (not a device or pipe,
+/// which is written in place) and `force` is not set: the error [`write_atomic`] would give.
+pub fn check_free(path: &Path, force: bool) -> Result<()> {
+    match !force && !is_special(path) && path.exists() {
+        true => Err(exists(path)),
+        false => Ok(()),
+    }
+}
+
 fn exists(path: &Path) -> Error {
     Error::parameter(format!(
         "{} already exists (use -f to overwrite)",

@@ -255,6 +255,11 @@ fn errors_are_one_line_with_exit_codes() {
     ok(&["compress", "a.bin"], d);
     fails(&["compress", "a.bin"], d, 1, "already exists");
     ok(&["compress", "a.bin", "-f"], d);
+    // An existing output is refused before any work: before reading a corrupt input.
+    std::fs::write(d.join("c.pcz"), b"not a pcz file").unwrap();
+    std::fs::write(d.join("c"), b"kept").unwrap();
+    fails(&["decompress", "c.pcz"], d, 1, "already exists");
+    assert_eq!(std::fs::read(d.join("c")).unwrap(), b"kept");
     fails(&["decompress", "a.bin", "-o", "out"], d, 1, "a.bin");
     fails(&["decompress", "missing.pcz"], d, 1, "missing.pcz");
     fails(&["compress", "-"], d, 1, "give -c");

@@ -121,6 +121,7 @@ fn compress_one(
     let sink = Sink::choose(path, args.out.output.as_deref(), args.out.stdout, |p| {
         Ok(append_ext(p))
     })?;
+    sink.check_free(args.out.force)?;
     let mode = match (args.embed_model, model) {
         (Some(Embed::Exact), _) => ModelMode::Embed,
         (Some(Embed::Compact), Some(circuit)) => {

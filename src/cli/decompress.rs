@@ -52,6 +52,7 @@ fn decompress_one(
     progress: &Progress,
 ) -> Result<()> {
     let sink = Sink::choose(path, args.out.output.as_deref(), args.out.stdout, strip_ext)?;
+    sink.check_free(args.out.force)?;
     let packed = read_input(path)?;
     let limits = Limits {
         max_output: args.memory_limit.saturating_mul(1 << 20),

@@ -131,6 +131,15 @@ impl Sink {
         default(input).map(Sink::File)
     }
 
+    /// Refuses an existing output file unless `force`, before the work that would fill it
+    /// (the write refuses again, so that a file created meanwhile is never replaced).
+    pub fn check_free(&self, force: bool) -> Result<()> {
+        match self {
+            Sink::Stdout => Ok(()),
+            Sink::File(path) => crate::atomic::check_free(path, force),
+        }
+    }
+
     /// Writes everything; files atomically, refusing to overwrite unless `force`.
     pub fn write(&self, bytes: &[u8], force: bool) -> Result<()> {
         match self {
