@@ -73,4 +73,6 @@ pub fn decode(payload: &[u8], len: usize) -> Result<Vec<u8>> {
 }
 
 #[cfg(test)]
+mod spec_tests;
+#[cfg(test)]
 mod tests;
