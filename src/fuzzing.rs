@@ -117,7 +117,10 @@ pub fn roundtrip(data: &[u8]) {
             _ => container::MixPolicy::SMALLEST,
         },
         // Without a model, `cm` whenever it is not larger.
-        cm: (prefix_len & 4 != 0).then_some(1.0),
+        cm: (prefix_len & 4 != 0).then_some(container::CmPolicy {
+            max_bytes: usize::from(chunk_records) * 8,
+            fraction: 1.0,
+        }),
     };
     let packed = container::compress(&input, &options).expect("compress");
     let parsed = container::parse(&packed, &Limits::default()).expect("parse");

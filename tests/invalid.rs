@@ -81,7 +81,7 @@ fn edit_compact(edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
 
 /// The version-3 golden file (PGM coded as residuals): its `Transform` section follows the
 /// 28 fixed bytes, the 13-byte PGM header as prefix and the empty suffix.
-const TRANSFORM_GOLDEN: &str = "camera-64.pgm.pcz";
+const TRANSFORM_GOLDEN: &str = "camera-64-v3.pgm.pcz";
 const TRANSFORM: usize = 28 + 4 + 13 + 4;
 
 /// An edit that overwrites bytes from `at` with `v`.
@@ -120,7 +120,7 @@ fn make(name: &str) -> Vec<u8> {
         "trailing_bytes.pcz" => edit_bytes(one, |b| b.push(0)),
         "chunk_checksum.pcz" => edit_bytes("seeded_random_1k.pcz", |b| b[500] ^= 1),
         "truncated_payload.pcz" => edit_bytes("seeded_random_1k.pcz", |b| b.truncate(900)),
-        "zstd_chunk_corrupt.pcz" => edit_bytes("zeros_4k.pcz", |b| b[80] ^= 0x40),
+        "zstd_chunk_corrupt.pcz" => edit_bytes("zeros_4k-v1.pcz", |b| b[80] ^= 0x40),
         "pc_chunk_corrupt.pcz" => edit_bytes("digits-100-m4-referenced.pcz", |b| b[1000] ^= 1),
         "referenced_model_mismatch.pcz" => {
             edit_header("digits-100-m4-referenced.pcz", |b| b[MODEL_HASH] ^= 1)

@@ -8,11 +8,21 @@
 //! the smallest model often wins.
 
 use crate::codec::Scheme;
-use crate::container::MixPolicy;
+use crate::container::{CmPolicy, MixPolicy};
 use crate::error::{Error, Result};
 
 /// Default `--level`.
 pub const DEFAULT_LEVEL: u8 = 3;
+
+/// Largest chunk (bytes) the `cm` codec is tried on at levels 3-4: it adds at most about
+/// half a second to decoding.
+pub const CM_MAX_BYTES_FAST: usize = 512 << 10;
+
+/// The `cm` policy of levels 3-4.
+const CM_FAST: CmPolicy = CmPolicy {
+    max_bytes: CM_MAX_BYTES_FAST,
+    fraction: 0.97,
+};
 
 /// The work one level allows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -34,12 +44,12 @@ pub struct Plan {
     /// mode-first scheme whenever it is smaller at 7-9.
     #[serde(skip)]
     pub mix: MixPolicy,
-    /// When a chunk without a circuit may use the byte-stream `cm` codec: never at levels
-    /// 1-4, and when it saves at least 3% over zstd -19 at 5-9. It saves 12-20% on text,
-    /// but decodes at about 1 MB/s where zstd decodes at hundreds, which the default
-    /// level's decompression speed cannot afford.
+    /// When a chunk without a circuit may use the byte-stream `cm` codec: when it saves at
+    /// least 3% over zstd -19 (12-22% on text), never at levels 1-2, on chunks up to
+    /// [`CM_MAX_BYTES_FAST`] at 3-4 (it decodes at 1-2 MB/s, so a larger one would cost the
+    /// default level its decompression speed), on any chunk at 5-9.
     #[serde(skip)]
-    pub cm: Option<f64>,
+    pub cm: Option<CmPolicy>,
 }
 
 impl Plan {
@@ -70,7 +80,14 @@ impl Plan {
             },
             _ => MixPolicy::SMALLEST,
         };
-        let cm = (level >= 5).then_some(0.97);
+        let cm = match level {
+            1 | 2 => None,
+            3 | 4 => Some(CM_FAST),
+            _ => Some(CmPolicy {
+                max_bytes: usize::MAX,
+                ..CM_FAST
+            }),
+        };
         Ok(Plan {
             mix,
             cm,

@@ -177,6 +177,52 @@ pub fn compress(
 ) -> Result<Outcome> {
     let plan = Plan::for_level(options.level)?;
     let detected = detect(input, options.record_size)?;
+    let chosen = circuit_or_fallback(input, &detected, &plan, options, note)?;
+    with_cm(input, &detected, &plan, options, chosen, note)
+}
+
+/// `chosen`, or the model-less file with `cm` chunks ([`Plan::cm`]) when that is smaller:
+/// at most 97% of `chosen` when `chosen` decodes fast (no pcmix chunk), else smaller at
+/// all. Made last, and only when some chunk could go to cm, so that the circuit's choice
+/// above is weighed against the fast fallback, as it always was (against a cm file, a
+/// circuit file of about its size would lose its place though it decodes faster).
+fn with_cm(
+    input: &[u8],
+    detected: &Detected,
+    plan: &Plan,
+    options: &AutoOptions,
+    chosen: Outcome,
+    note: &mut dyn FnMut(String),
+) -> Result<Outcome> {
+    let Some(cm) = plan.cm.filter(|p| input.len() <= p.max_bytes) else {
+        return Ok(chosen);
+    };
+    note("trying cm on the bytes".into());
+    let candidate = without_model(input, detected, options, Some(cm))?;
+    let fast = !chunk_codecs(&chosen.packed)?
+        .iter()
+        .any(|c| c.scheme().is_some());
+    let needed = if fast { cm.fraction } else { 1.0 };
+    let smaller = (candidate.packed.len() as f64) <= needed * chosen.packed.len() as f64;
+    let has_cm = chunk_codecs(&candidate.packed)?.contains(&container::Codec::Cm);
+    Ok(match smaller && has_cm {
+        true => Outcome {
+            fallback_bytes: chosen.fallback_bytes,
+            ..candidate
+        },
+        false => chosen,
+    })
+}
+
+/// The self-trained circuit's file or the fallback's (zstd and stored chunks), as the
+/// module doc describes.
+fn circuit_or_fallback(
+    input: &[u8],
+    detected: &Detected,
+    plan: &Plan,
+    options: &AutoOptions,
+    note: &mut dyn FnMut(String),
+) -> Result<Outcome> {
     let body = &input[detected.prefix_len..];
     let (transform, residuals) = match best_transform(&detected.transforms, body) {
         Some((t, r)) => (Some(t), Some(r)),
@@ -186,7 +232,7 @@ pub fn compress(
     let give_up = GIVE_UP * zstd_estimate(body, GIVE_UP_ZSTD_LEVEL)?;
     let job = Job {
         input,
-        detected: &detected,
+        detected,
         coded,
         transform,
         mix: plan.mix,
@@ -196,10 +242,10 @@ pub fn compress(
     std::thread::scope(|scope| {
         // With one thread (-T 1) the measure is made first, here; the thread only hands it on.
         let measured = (rayon::current_num_threads() == 1)
-            .then(|| Fallback::measure(input, &detected, options));
-        let measure = scope
-            .spawn(|| measured.unwrap_or_else(|| Fallback::measure(input, &detected, options)));
-        let best = policy::best_candidate(coded, &detected.widths, &plan, give_up, note)?;
+            .then(|| Fallback::measure(input, detected, options));
+        let measure =
+            scope.spawn(|| measured.unwrap_or_else(|| Fallback::measure(input, detected, options)));
+        let best = policy::best_candidate(coded, &detected.widths, plan, give_up, note)?;
         // Not done early for a circuit that gave up or learnt nothing: it seldom passes.
         let early = match best.as_ref() {
             Some(c) if c.estimate <= give_up && c.estimate < incompressible => {
@@ -238,7 +284,7 @@ pub fn compress(
             Fallback::Made(made) => made,
             Fallback::Estimated(_) => {
                 note("compressing with the fallback codec".into());
-                without_model(input, &detected, options)?
+                without_model(input, detected, options, None)?
             }
         };
         let Some(circuited) = circuited else {
@@ -248,7 +294,7 @@ pub fn compress(
             Some(full) => full,
             None => circuited.model.finish(FALLBACK_ZSTD_LEVEL)?,
         };
-        let needed = mix_fraction(circuited.mix, &full.packed, &fallback.packed)?;
+        let needed = mix_fraction(circuited.mix, &full.packed)?;
         Ok(
             if (full.packed.len() as f64) < needed * fallback.packed.len() as f64 {
                 Outcome {
@@ -355,7 +401,9 @@ impl Fallback {
     fn measure(input: &[u8], detected: &Detected, options: &AutoOptions) -> Result<Fallback> {
         let small = input.len() <= ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES;
         if small || (detected.kind == Kind::Bytes && input.len() <= BYTES_MADE_FIRST) {
-            return Ok(Fallback::Made(without_model(input, detected, options)?));
+            return Ok(Fallback::Made(without_model(
+                input, detected, options, None,
+            )?));
         }
         let body = &input[detected.prefix_len..];
         Ok(Fallback::Estimated(zstd_estimate(
@@ -384,7 +432,12 @@ impl Fallback {
 /// record size, the whole file is plain bytes (record size 1, no prefix): without a circuit
 /// a layout buys nothing, and one canonical form keeps model-less files identical whatever
 /// the detection found.
-fn without_model(input: &[u8], detected: &Detected, options: &AutoOptions) -> Result<Outcome> {
+fn without_model(
+    input: &[u8],
+    detected: &Detected,
+    options: &AutoOptions,
+    cm: Option<container::CmPolicy>,
+) -> Result<Outcome> {
     let (prefix_len, record_size) = if options.record_size.is_some() {
         (detected.prefix_len, detected.widths[0])
     } else {
@@ -397,7 +450,7 @@ fn without_model(input: &[u8], detected: &Detected, options: &AutoOptions) -> Re
             record_size,
             zstd_level: FALLBACK_ZSTD_LEVEL,
             png_pixels: options.png_pixels,
-            cm: Plan::for_level(options.level)?.cm,
+            cm,
             ..Default::default()
         },
     )?;
@@ -587,21 +640,15 @@ fn chunk_bytes(len: usize) -> usize {
     (len / CHUNKS_AIMED_AT).clamp(MIN_CHUNK_BYTES, MODEL_CHUNK_BYTES)
 }
 
-/// The fraction of the fallback's size (the file `fallback`) the circuit's file `packed`
-/// must be under: the pcmix policy's own when some chunk uses pcmix (its slow decoding must
-/// buy as much against the fallback as against the other codecs of a chunk), else 1; and 1
-/// when the fallback has a `cm` chunk, which decodes as slowly: the smaller file wins.
-fn mix_fraction(mix: MixPolicy, packed: &[u8], fallback: &[u8]) -> Result<f64> {
+/// The fraction of the fallback's size the circuit's file `packed` must be under: the
+/// pcmix policy's own when some chunk uses pcmix (its slow decoding must buy as much
+/// against the fallback as against the other codecs of a chunk), else 1.
+fn mix_fraction(mix: MixPolicy, packed: &[u8]) -> Result<f64> {
     let MixPolicy::AtMost { fraction, .. } = mix else {
         return Ok(1.0);
     };
     let mixed = chunk_codecs(packed)?.iter().any(|c| c.scheme().is_some());
-    let slow_fallback = chunk_codecs(fallback)?.contains(&container::Codec::Cm);
-    Ok(if mixed && !slow_fallback {
-        fraction
-    } else {
-        1.0
-    })
+    Ok(if mixed { fraction } else { 1.0 })
 }
 
 /// True when every chunk of `packed` uses a circuit codec (pc or pcmix).
@@ -671,7 +718,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_with_pcmix_chunks_must_beat_a_fast_fallback_by_the_policy_fraction() {
+    fn a_file_with_pcmix_chunks_must_beat_the_fallback_by_the_policy_fraction() {
         let mut rng = Rng::new(5);
         let c = crate::circuit::tests::random_circuit(&mut rng, 16, 256, 2);
         let mut x = 0u8;
@@ -699,27 +746,14 @@ mod tests {
             fraction: 1.0,
             scheme: Scheme::Lean,
         };
+        assert_eq!(mix_fraction(lean, &packed(whenever)).unwrap(), 0.97);
         let never = packed(MixPolicy::Never);
-        let zstd = container::compress(&walk, &CompressOptions::default()).unwrap();
-        assert_eq!(mix_fraction(lean, &packed(whenever), &zstd).unwrap(), 0.97);
-        assert_eq!(
-            mix_fraction(lean, &never, &zstd).unwrap(),
-            1.0,
-            "no pcmix chunk"
-        );
-        assert_eq!(mix_fraction(MixPolicy::Never, &never, &zstd).unwrap(), 1.0);
-        // A fallback with cm chunks decodes as slowly as pcmix: no margin then.
-        let cm = CompressOptions {
-            cm: Some(1.0),
-            ..Default::default()
-        };
-        let cm = container::compress(&walk, &cm).unwrap();
-        assert!(chunk_codecs(&cm).unwrap().contains(&container::Codec::Cm));
-        assert_eq!(mix_fraction(lean, &packed(whenever), &cm).unwrap(), 1.0);
+        assert_eq!(mix_fraction(lean, &never).unwrap(), 1.0, "no pcmix chunk");
+        assert_eq!(mix_fraction(MixPolicy::Never, &never).unwrap(), 1.0);
     }
 
     #[test]
-    fn text_goes_to_cm_from_level_5_only() {
+    fn text_goes_to_cm_from_level_3() {
         let text = include_bytes!("../../testdata/kt/o1_mini_sample.jsonl");
         let codecs = |level| {
             let options = AutoOptions {
@@ -732,8 +766,13 @@ mod tests {
             let codecs: Vec<_> = parsed.header.chunks.iter().map(|c| c.codec).collect();
             codecs
         };
-        assert_eq!(codecs(3), [container::Codec::Zstd]);
-        assert_eq!(codecs(5), [container::Codec::Cm]);
+        assert_eq!(codecs(2), [container::Codec::Zstd]);
+        assert_eq!(codecs(3), [container::Codec::Cm]);
+        // Only small chunks at levels 3-4 (the container test checks the cap is obeyed).
+        let cap = |level| Plan::for_level(level).unwrap().cm.map(|p| p.max_bytes);
+        assert_eq!(cap(3), Some(level::CM_MAX_BYTES_FAST));
+        assert_eq!(cap(4), Some(level::CM_MAX_BYTES_FAST));
+        assert_eq!(cap(5), Some(usize::MAX));
     }
 
     #[test]

@@ -10,7 +10,9 @@ mod write;
 
 pub use predict::Transform;
 pub use read::{parse, Parsed};
-pub use write::{compress, mix_kept, CompressOptions, KnownChunk, MixPolicy, ModelMode, Staged};
+pub use write::{
+    compress, mix_kept, CmPolicy, CompressOptions, KnownChunk, MixPolicy, ModelMode, Staged,
+};
 
 use crate::circuit::Circuit;
 use crate::codec::{cm, PcMixCodec, Scheme, Scratch, ScratchPool};

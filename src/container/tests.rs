@@ -391,13 +391,20 @@ fn cm_chunks_are_kept_as_the_policy_says_and_need_version_7() {
         let codecs: Vec<Codec> = parsed.header.chunks.iter().map(|ch| ch.codec).collect();
         (packed.clone(), parsed.header.version, codecs)
     };
-    let (packed, version, with_cm) = codecs(Some(0.97));
+    let cm = |max_bytes, fraction| {
+        Some(CmPolicy {
+            max_bytes,
+            fraction,
+        })
+    };
+    let (packed, version, with_cm) = codecs(cm(TEXT.len(), 0.97));
     assert_eq!((version, with_cm.as_slice()), (VERSION, &[Codec::Cm][..]));
     let zstd = codecs(None);
     assert_eq!((zstd.1, zstd.2.as_slice()), (VERSION_1, &[Codec::Zstd][..]));
     assert!(packed.len() < zstd.0.len());
-    // A demand the saving cannot meet keeps zstd.
-    assert_eq!(codecs(Some(0.1)).2, [Codec::Zstd]);
+    // A demand the saving cannot meet keeps zstd, and so does a chunk over the size cap.
+    assert_eq!(codecs(cm(TEXT.len(), 0.1)).2, [Codec::Zstd]);
+    assert_eq!(codecs(cm(TEXT.len() - 1, 1.0)).2, [Codec::Zstd]);
     let mut old = packed.clone();
     old[4..6].copy_from_slice(&VERSION_LEAN.to_le_bytes());
     let err = parse(&old, &Limits::default()).unwrap_err().to_string();

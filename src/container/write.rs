@@ -46,11 +46,28 @@ pub struct CompressOptions<'a> {
     pub row: usize,
     /// When a chunk may use the `pcmix` codec instead of `pc`.
     pub mix: MixPolicy,
-    /// When a chunk without circuit payloads may use the byte-stream `cm` codec: when its
-    /// payload is at most this fraction of the smaller of zstd and stored (`None`: never,
-    /// and it is not tried). It decodes at a few MB/s, zstd at hundreds: a small saving
-    /// is a poor trade.
-    pub cm: Option<f64>,
+    /// When a chunk without circuit payloads may use the byte-stream `cm` codec (`None`:
+    /// never, and it is not tried).
+    pub cm: Option<CmPolicy>,
+}
+
+/// When a chunk without circuit payloads may use the byte-stream `cm` codec. It decodes at
+/// 1-2 MB/s where zstd decodes at hundreds: a small saving is a poor trade, and on a large
+/// chunk the decoding time can matter more than the size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CmPolicy {
+    /// Largest chunk tried, in bytes: bounds the time cm adds to decoding.
+    pub max_bytes: usize,
+    /// Kept when its payload is at most this fraction of the smaller of zstd and stored.
+    pub fraction: f64,
+}
+
+impl CmPolicy {
+    /// Any chunk, whenever cm is smaller.
+    pub const SMALLEST: CmPolicy = CmPolicy {
+        max_bytes: usize::MAX,
+        fraction: 1.0,
+    };
 }
 
 /// When a chunk may use the `pcmix` codec. pcmix decodes several times slower than `pc`
@@ -374,7 +391,7 @@ struct Policy {
     /// When `pcmix` is kept.
     mix: MixPolicy,
     /// When `cm` is tried and kept ([`CompressOptions::cm`]).
-    cm: Option<f64>,
+    cm: Option<CmPolicy>,
 }
 
 /// Keeps the smallest of one chunk's codecs: stored, zstd at `policy.level`, the circuit's
@@ -419,13 +436,13 @@ fn code_chunk(
                 best = (*codec, mix.clone());
             }
         }
-        (None, Some(fraction)) => {
+        (None, Some(p)) if raw.len() <= p.max_bytes => {
             let cm = cm::encode(raw)?;
-            if cm.len() < best.1.len() && cm.len() as f64 <= fraction * best.1.len() as f64 {
+            if cm.len() < best.1.len() && cm.len() as f64 <= p.fraction * best.1.len() as f64 {
                 best = (Codec::Cm, cm);
             }
         }
-        (None, None) => {}
+        (None, _) => {}
     }
     let records = u32::try_from(raw.len() / d)
         .map_err(|_| Error::parameter("too many records in a chunk"))?;

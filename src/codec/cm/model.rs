@@ -70,7 +70,7 @@ fn match_bits(len: usize) -> u32 {
 
 /// Bytes of model state (tables, mixer, APMs) for a chunk of `len` bytes, an upper
 /// bound on what [`Model::new`] allocates; a decoder holds this plus the `len` output
-/// bytes. At most about 108 MB (len >= 2^20), 8.2 MB for a chunk of 1 byte (most of
+/// bytes. At most about 108 MB (len > 2^21; 95 MB for 2^20), 8.2 MB for a chunk of 1 byte (most of
 /// it zeroed pages that cost nothing until touched).
 pub fn memory_bound(len: usize) -> usize {
     let counters = (256 + 65536 + HASHED * (1 << hashed_bits(len)) + MATCH_SLOTS) * 4;
