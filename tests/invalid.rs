@@ -81,7 +81,7 @@ fn edit_compact(edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
 
 /// The version-3 golden file (PGM coded as residuals): its `Transform` section follows the
 /// 28 fixed bytes, the 13-byte PGM header as prefix and the empty suffix.
-const TRANSFORM_GOLDEN: &str = "camera-64-v3.pgm.pcz";
+const TRANSFORM_GOLDEN: &str = "camera-64.pgm.pcz";
 const TRANSFORM: usize = 28 + 4 + 13 + 4;
 
 /// An edit that overwrites bytes from `at` with `v`.

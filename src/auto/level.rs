@@ -50,6 +50,11 @@ pub struct Plan {
     /// default level its decompression speed), on any chunk at 5-9.
     #[serde(skip)]
     pub cm: Option<CmPolicy>,
+    /// Whether `cm` is tried on detected images, audio and IDX too (levels 5-9), not only
+    /// on plain bytes: the circuit models those, and cm rarely gains more than a few
+    /// percent there for the time its attempt costs.
+    #[serde(skip)]
+    pub cm_every_kind: bool,
 }
 
 impl Plan {
@@ -91,6 +96,7 @@ impl Plan {
         Ok(Plan {
             mix,
             cm,
+            cm_every_kind: level >= 5,
             hidden: hidden.to_vec(),
             widths,
             sample_bytes: sample_kib << 10,

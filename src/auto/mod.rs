@@ -181,7 +181,8 @@ pub fn compress(
     with_cm(input, &detected, &plan, options, chosen, note)
 }
 
-/// `chosen`, or the model-less file with `cm` chunks ([`Plan::cm`]) when that is smaller:
+/// `chosen`, or the model-less file with `cm` chunks ([`Plan::cm`], on plain bytes only
+/// unless [`Plan::cm_every_kind`]) when that is smaller:
 /// at most 97% of `chosen` when `chosen` decodes fast (no pcmix chunk), else smaller at
 /// all. Made last, and only when some chunk could go to cm, so that the circuit's choice
 /// above is weighed against the fast fallback, as it always was (against a cm file, a
@@ -194,7 +195,8 @@ fn with_cm(
     chosen: Outcome,
     note: &mut dyn FnMut(String),
 ) -> Result<Outcome> {
-    let Some(cm) = plan.cm.filter(|p| input.len() <= p.max_bytes) else {
+    let kind_tried = plan.cm_every_kind || detected.kind == Kind::Bytes;
+    let Some(cm) = plan.cm.filter(|p| input.len() <= p.max_bytes && kind_tried) else {
         return Ok(chosen);
     };
     note("trying cm on the bytes".into());

@@ -39,8 +39,8 @@ use std::time::Instant;
 /// --model; and never at 1-2. Without --model, a chunk the circuit does not code may also
 /// go to cm, a context-mixing model of the byte stream (orders 1-6, words, repeats): 12-22%
 /// below xz -9e on English text, but it decodes at only 1-2 MB/s, so it is kept only where
-/// it saves at least 3% over zstd -19, and at --level 3-4 only on chunks up to 512 KiB
-/// (from 5 on any; never at 1-2).
+/// it saves at least 3% over zstd -19, and at --level 3-4 only on plain bytes (text, not
+/// a detected image, WAV or IDX) up to 512 KiB (from 5 on any; never at 1-2).
 ///
 /// A PNG is compressed byte for byte like any file, which gains little: its pixels are
 /// already deflated. With --pixels pcz codes the decoded pixels instead, as an image codec
@@ -83,7 +83,7 @@ pub struct CompressArgs {
     /// Effort without --model, 1 (fastest) to 9 (smallest), also written -1 to -9 as in
     /// zstd and xz: higher levels try more record widths and hidden sizes, and train
     /// longer on larger samples; from 5, text and other byte streams of any size may go to
-    /// the slower, smaller cm codec (at 3-4 up to 512 KiB).
+    /// the slower, smaller cm codec (at 3-4 plain bytes up to 512 KiB).
     #[arg(short = 'l', long, default_value_t = crate::auto::DEFAULT_LEVEL, value_name = "1..9",
           value_parser = clap::value_parser!(u8).range(1..=9), conflicts_with = "model")]
     pub level: u8,
