@@ -196,7 +196,12 @@ fn with_cm(
     note: &mut dyn FnMut(String),
 ) -> Result<Outcome> {
     let kind_tried = plan.cm_every_kind || detected.kind == Kind::Bytes;
-    let Some(cm) = plan.cm.filter(|p| input.len() <= p.max_bytes && kind_tried) else {
+    // Nor on what nothing compresses (a PNG's deflate stream): cm would find nothing either.
+    let compressible = payload_fraction(&chosen.packed)? < INCOMPRESSIBLE;
+    let Some(cm) = plan
+        .cm
+        .filter(|p| input.len() <= p.max_bytes && kind_tried && compressible)
+    else {
         return Ok(chosen);
     };
     note("trying cm on the bytes".into());
@@ -668,6 +673,19 @@ fn chunk_codecs(packed: &[u8]) -> Result<Vec<container::Codec>> {
     Ok(parsed.header.chunks.iter().map(|c| c.codec).collect())
 }
 
+/// The chunk payloads of `packed` over the record bytes they code (1 for no records): the
+/// coding's own ratio, without the container's few dozen bytes, which matter on tiny inputs.
+fn payload_fraction(packed: &[u8]) -> Result<f64> {
+    let header = container::parse(packed, &container::Limits::default())?.header;
+    let coded: u64 = header.chunks.iter().map(|c| u64::from(c.stored_size)).sum();
+    let raw = header.record_count * u64::from(header.record_size);
+    Ok(if raw == 0 {
+        1.0
+    } else {
+        coded as f64 / raw as f64
+    })
+}
+
 /// The size of `body` through zstd at `level`, extrapolated from a few evenly spaced blocks.
 fn zstd_estimate(body: &[u8], level: i32) -> Result<f64> {
     if body.len() <= ESTIMATE_BLOCKS * ESTIMATE_BLOCK_BYTES {
@@ -752,6 +770,16 @@ mod tests {
         let never = packed(MixPolicy::Never);
         assert_eq!(mix_fraction(lean, &never).unwrap(), 1.0, "no pcmix chunk");
         assert_eq!(mix_fraction(MixPolicy::Never, &never).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn payload_fraction_is_the_chunks_own_ratio() {
+        let packed = |bytes: &[u8]| container::compress(bytes, &CompressOptions::default());
+        let mut rng = Rng::new(9);
+        let noise: Vec<u8> = (0..4096).map(|_| rng.below(256) as u8).collect();
+        assert_eq!(payload_fraction(&packed(&noise).unwrap()).unwrap(), 1.0);
+        assert!(payload_fraction(&packed(&[0; 4096]).unwrap()).unwrap() < 0.01);
+        assert_eq!(payload_fraction(&packed(&[]).unwrap()).unwrap(), 1.0);
     }
 
     #[test]
