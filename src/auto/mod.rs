@@ -27,6 +27,9 @@
 //!    chunks), and the smaller file is kept. So pcz loses to
 //!    its fallback only if the circuit beat zstd on every chunk and the sampled estimate
 //!    of the fallback was more than 3% too high.
+//! 4. **cm** ([`Plan::cm`]): last, on plain bytes (at levels 5-9 any input) that the
+//!    chosen file compresses at all, the model-less file with the byte-stream `cm` codec
+//!    replaces the choice when it is smaller by the policy's margin.
 
 pub mod layout;
 pub mod level;
@@ -162,14 +165,8 @@ pub fn detect(input: &[u8], record_size: Option<usize>) -> Result<Detected> {
 }
 
 /// Compresses `input` with a self-trained circuit when that pays, else with the fallback
-/// codec alone. `note` hears progress messages.
-///
-/// The fallback's measure ([`Fallback`]) runs on a thread of its own while this thread
-/// trains and, when the measure takes longer (zstd -19 is single-threaded: 2 s on DNA of
-/// 2.7 MB), goes on with the circuit's work as if it were promising ([`with_circuit`]):
-/// only the choice between the files waits for the fallback's size, and the output does
-/// not depend on which finished first. With one rayon thread the measure runs first
-/// instead, so that `-T 1` uses one core.
+/// codec alone, then with `cm` when that is smaller still (the module doc's steps).
+/// `note` hears progress messages.
 pub fn compress(
     input: &[u8],
     options: &AutoOptions,
@@ -196,7 +193,7 @@ fn with_cm(
     note: &mut dyn FnMut(String),
 ) -> Result<Outcome> {
     let kind_tried = plan.cm_every_kind || detected.kind == Kind::Bytes;
-    // Nor on what nothing compresses (a PNG's deflate stream): cm would find nothing either.
+    // Not on what nothing compresses (a PNG's deflate stream): cm would find nothing either.
     let compressible = payload_fraction(&chosen.packed)? < INCOMPRESSIBLE;
     let Some(cm) = plan
         .cm
@@ -221,8 +218,15 @@ fn with_cm(
     })
 }
 
-/// The self-trained circuit's file or the fallback's (zstd and stored chunks), as the
-/// module doc describes.
+/// The self-trained circuit's file or the fallback's (zstd and stored chunks), whichever
+/// the module doc's steps 1-3 choose.
+///
+/// The fallback's measure ([`Fallback`]) runs on a thread of its own while this thread
+/// trains and, when the measure takes longer (zstd -19 is single-threaded: 2 s on DNA of
+/// 2.7 MB), goes on with the circuit's work as if it were promising ([`with_circuit`]):
+/// only the choice between the files waits for the fallback's size, and the output does
+/// not depend on which finished first. With one rayon thread the measure runs first
+/// instead, so that `-T 1` uses one core.
 fn circuit_or_fallback(
     input: &[u8],
     detected: &Detected,
