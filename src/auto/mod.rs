@@ -193,8 +193,9 @@ fn with_cm(
     note: &mut dyn FnMut(String),
 ) -> Result<Outcome> {
     let kind_tried = plan.cm_every_kind || detected.kind == Kind::Bytes;
+    let header = container::parse(&chosen.packed, &container::Limits::default())?.header;
     // Not on what nothing compresses (a PNG's deflate stream): cm would find nothing either.
-    let compressible = payload_fraction(&chosen.packed)? < INCOMPRESSIBLE;
+    let compressible = payload_fraction(&header) < INCOMPRESSIBLE;
     let Some(cm) = plan
         .cm
         .filter(|p| input.len() <= p.max_bytes && kind_tried && compressible)
@@ -203,9 +204,7 @@ fn with_cm(
     };
     note("trying cm on the bytes".into());
     let candidate = without_model(input, detected, options, Some(cm))?;
-    let fast = !chunk_codecs(&chosen.packed)?
-        .iter()
-        .any(|c| c.scheme().is_some());
+    let fast = !header.chunks.iter().any(|c| c.codec.scheme().is_some());
     let needed = if fast { cm.fraction } else { 1.0 };
     let smaller = (candidate.packed.len() as f64) <= needed * chosen.packed.len() as f64;
     let has_cm = chunk_codecs(&candidate.packed)?.contains(&container::Codec::Cm);
@@ -677,17 +676,17 @@ fn chunk_codecs(packed: &[u8]) -> Result<Vec<container::Codec>> {
     Ok(parsed.header.chunks.iter().map(|c| c.codec).collect())
 }
 
-/// The chunk payloads of `packed` over the record bytes they code (1 for no records): the
-/// coding's own ratio, without the container's few dozen bytes, which matter on tiny inputs.
-fn payload_fraction(packed: &[u8]) -> Result<f64> {
-    let header = container::parse(packed, &container::Limits::default())?.header;
+/// The chunk payloads of a container with `header` over the record bytes they code (1 for
+/// no records): the coding's own ratio, without the container's few dozen bytes, which
+/// matter on tiny inputs.
+fn payload_fraction(header: &container::Header) -> f64 {
     let coded: u64 = header.chunks.iter().map(|c| u64::from(c.stored_size)).sum();
     let raw = header.record_count * u64::from(header.record_size);
-    Ok(if raw == 0 {
+    if raw == 0 {
         1.0
     } else {
         coded as f64 / raw as f64
-    })
+    }
 }
 
 /// The size of `body` through zstd at `level`, extrapolated from a few evenly spaced blocks.
@@ -778,12 +777,19 @@ mod tests {
 
     #[test]
     fn payload_fraction_is_the_chunks_own_ratio() {
-        let packed = |bytes: &[u8]| container::compress(bytes, &CompressOptions::default());
+        let fraction = |bytes: &[u8]| {
+            let packed = container::compress(bytes, &CompressOptions::default()).unwrap();
+            payload_fraction(
+                &container::parse(&packed, &Default::default())
+                    .unwrap()
+                    .header,
+            )
+        };
         let mut rng = Rng::new(9);
         let noise: Vec<u8> = (0..4096).map(|_| rng.below(256) as u8).collect();
-        assert_eq!(payload_fraction(&packed(&noise).unwrap()).unwrap(), 1.0);
-        assert!(payload_fraction(&packed(&[0; 4096]).unwrap()).unwrap() < 0.01);
-        assert_eq!(payload_fraction(&packed(&[]).unwrap()).unwrap(), 1.0);
+        assert_eq!(fraction(&noise), 1.0);
+        assert!(fraction(&[0; 4096]) < 0.01);
+        assert_eq!(fraction(&[]), 1.0);
     }
 
     #[test]

@@ -234,18 +234,16 @@ impl<'a> Staged<'a> {
         let (input, options, d) = (self.input, &self.options, self.d);
         let prefix_len = self.prefix_len;
         let suffix = &input[prefix_len + self.count * d..];
+        let policy = Policy {
+            level: zstd_level,
+            mix: options.mix,
+            cm: options.cm,
+        };
         let coded: Vec<(Chunk, Vec<u8>)> = self
             .records
             .par_chunks(self.chunk_records * d)
             .zip(self.circuit.par_iter())
-            .map(|(raw, circuit)| {
-                let policy = Policy {
-                    level: zstd_level,
-                    mix: options.mix,
-                    cm: options.cm,
-                };
-                code_chunk(raw, d, circuit.as_ref(), policy)
-            })
+            .map(|(raw, circuit)| code_chunk(raw, d, circuit.as_ref(), policy))
             .collect::<Result<_>>()?;
         let mut out = Vec::new();
         out.extend_from_slice(&MAGIC);
