@@ -310,15 +310,12 @@ fn pixels_of_a_png_round_trip_to_a_png_with_the_same_pixels() {
             (x + 2 * y + 40 * c + (x * y) % 3) as u8
         })
         .collect();
-    let mut png = Vec::new();
-    let encoder = image::codecs::png::PngEncoder::new_with_quality(
-        &mut png,
-        image::codecs::png::CompressionType::Fast,
-        image::codecs::png::FilterType::NoFilter,
+    let png = write_png(
+        &d.join("photo.png"),
+        &pixels,
+        (96, 64),
+        image::ExtendedColorType::Rgb8,
     );
-    image::ImageEncoder::write_image(encoder, &pixels, 96, 64, image::ExtendedColorType::Rgb8)
-        .unwrap();
-    std::fs::write(d.join("photo.png"), &png).unwrap();
     ok(&["compress", "--pixels", "photo.png"], d);
     let packed = std::fs::metadata(d.join("photo.png.pcz")).unwrap().len();
     assert!(
@@ -359,20 +356,36 @@ fn pixels_of_a_gray_png_round_trip() {
 }
 
 /// Writes the bundled 64 x 64 camera crop as an 8-bit gray PNG named `name` in `dir`
-/// (unfiltered, fast deflate, as a camera or screenshot tool might) and returns its pixels.
+/// ([`write_png`]) and returns its pixels.
 fn gray_png(dir: &Path, name: &str) -> Vec<u8> {
     let pgm = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/images/camera-64.pgm");
     let pixels = std::fs::read(pgm).unwrap()[b"P5\n64 64\n255\n".len()..].to_vec();
+    write_png(
+        &dir.join(name),
+        &pixels,
+        (64, 64),
+        image::ExtendedColorType::L8,
+    );
+    pixels
+}
+
+/// Writes `pixels` (`width` x `height`, of `color`) to `path` as a PNG stored without
+/// filtering and with fast deflate, as a camera or screenshot tool might; returns its bytes.
+fn write_png(
+    path: &Path,
+    pixels: &[u8],
+    (width, height): (u32, u32),
+    color: image::ExtendedColorType,
+) -> Vec<u8> {
     let mut png = Vec::new();
     let encoder = image::codecs::png::PngEncoder::new_with_quality(
         &mut png,
         image::codecs::png::CompressionType::Fast,
         image::codecs::png::FilterType::NoFilter,
     );
-    image::ImageEncoder::write_image(encoder, &pixels, 64, 64, image::ExtendedColorType::L8)
-        .unwrap();
-    std::fs::write(dir.join(name), png).unwrap();
-    pixels
+    image::ImageEncoder::write_image(encoder, pixels, width, height, color).unwrap();
+    std::fs::write(path, &png).unwrap();
+    png
 }
 
 #[test]
